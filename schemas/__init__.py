@@ -1,0 +1,1 @@
+"""The wire contract: pydantic models for everything that crosses Kafka, Redis or HTTP."""

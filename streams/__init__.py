@@ -1,0 +1,1 @@
+"""The Faust application: topics, tables and thin agents around the `loyalty` core."""

@@ -1,0 +1,98 @@
+"""The member read model that booking systems and partners query.
+
+Port: `MemberProjection`. Backends: `RedisMemberProjection` (production) and
+`InMemoryMemberProjection` (unit tests); both pass the same contract tests.
+Updates are idempotent and monotone: a status whose version is not newer than the stored one
+changes nothing, so redelivered or reordered status records can never roll a member back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from schemas.status import MemberStatus
+
+_SET_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], 'version')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'points', ARGV[2], 'last_event_id', ARGV[3])
+return 1
+"""
+
+
+class MemberProjection(Protocol):
+    async def apply(self, statuses: Sequence[MemberStatus]) -> int:
+        """Store each status unless a newer version is stored; returns how many were stored."""
+
+    async def get(self, member_id: str) -> MemberStatus | None:
+        """The stored status of one member, or None if unknown."""
+
+
+def newest_per_member(statuses: Iterable[MemberStatus]) -> list[MemberStatus]:
+    newest: dict[str, MemberStatus] = {}
+    for status in statuses:
+        held = newest.get(status.member_id)
+        if held is None or status.version > held.version:
+            newest[status.member_id] = status
+    return list(newest.values())
+
+
+class InMemoryMemberProjection:
+    def __init__(self) -> None:
+        self.members: dict[str, MemberStatus] = {}
+
+    async def apply(self, statuses: Sequence[MemberStatus]) -> int:
+        stored = 0
+        for status in newest_per_member(statuses):
+            held = self.members.get(status.member_id)
+            if held is None or status.version > held.version:
+                self.members[status.member_id] = status
+                stored += 1
+        return stored
+
+    async def get(self, member_id: str) -> MemberStatus | None:
+        return self.members.get(member_id)
+
+
+class RedisMemberProjection:
+    """One hash per member at `<prefix>:member:<id>`, written by a compare-and-set script."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_SET_IF_NEWER)
+
+    def key(self, member_id: str) -> str:
+        return f"{self.prefix}:member:{member_id}"
+
+    async def apply(self, statuses: Sequence[MemberStatus]) -> int:
+        batch = newest_per_member(statuses)
+        if not batch:
+            return 0
+        # One round trip per batch, not per member.
+        async with self.client.pipeline(transaction=False) as pipe:
+            for status in batch:
+                await self._script(
+                    keys=[self.key(status.member_id)],
+                    args=[status.version, status.points, status.last_event_id or ""],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        return sum(int(r) for r in results)
+
+    async def get(self, member_id: str) -> MemberStatus | None:
+        raw = await self.client.hgetall(self.key(member_id))
+        if not raw:
+            return None
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        return MemberStatus(
+            member_id=member_id,
+            points=int(fields["points"]),
+            version=int(fields["version"]),
+            last_event_id=fields.get("last_event_id") or None,
+        )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

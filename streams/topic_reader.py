@@ -1,0 +1,79 @@
+"""Reading topics back from the start, without a consumer group (demo, tests, verification)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+async def read_until(
+    bootstrap: str,
+    topics: list[str],
+    done: Callable[[list[Record]], bool],
+    timeout_s: float,
+) -> list[Record]:
+    """Read every partition of `topics` from offset 0 until `done(records)` or the timeout."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    records: list[Record] = []
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(
+                consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
+            )
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not done(records) and loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            for tp, messages in batch.items():
+                records.extend(
+                    Record(tp.topic, tp.partition, m.offset, m.key, m.value) for m in messages
+                )
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: object, topic: str) -> set[int]:
+    from aiokafka import AIOKafkaConsumer
+
+    assert isinstance(consumer, AIOKafkaConsumer)
+    await consumer._client.force_metadata_update()  # metadata for a topic we did not subscribe to
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
+    """Send keyed messages with acks=all and the idempotent producer; waits for delivery."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=key, value=value) for key, value in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()

@@ -1,0 +1,89 @@
+"""Topic names and their creation. Names are `<namespace>.<name>.v<version>`, all keyed by
+member id and co-partitioned (same partition count), so a member's events, state and outputs
+always meet in one partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    compacted: bool = False
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    namespace: str
+
+    def _name(self, base: str, version: int = 1) -> str:
+        return f"{self.namespace}.{base}.v{version}"
+
+    @property
+    def purchases(self) -> str:
+        return self._name("purchases")
+
+    @property
+    def member_status(self) -> str:
+        return self._name("member-status")
+
+    @property
+    def ops(self) -> str:
+        return self._name("ops")
+
+    @property
+    def dead_letters(self) -> str:
+        return self._name("dead-letters")
+
+    def specs(self) -> list[TopicSpec]:
+        return [
+            TopicSpec(self.purchases),
+            TopicSpec(self.member_status, compacted=True),
+            TopicSpec(self.ops),
+            TopicSpec(self.dead_letters),
+        ]
+
+
+class TopicLayoutError(RuntimeError):
+    """An existing topic has a partition count that would break co-partitioning."""
+
+
+async def ensure_topics(settings: Settings, replication_factor: int = 1) -> list[str]:
+    """Create missing topics; verify existing ones. Returns the names created."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    names = TopicNames(settings.namespace)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = names.specs()
+        missing = [spec for spec in wanted if spec.name not in existing]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        name=spec.name,
+                        num_partitions=settings.partitions,
+                        replication_factor=replication_factor,
+                        topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+                    )
+                    for spec in missing
+                ]
+            )
+        present = [spec.name for spec in wanted if spec.name in existing]
+        if present:
+            for meta in await admin.describe_topics(present):
+                count = len(meta["partitions"])
+                if count != settings.partitions:
+                    raise TopicLayoutError(
+                        f"topic {meta['topic']} has {count} partitions, the engine is "
+                        f"configured for {settings.partitions} (LOYALTY_PARTITIONS)"
+                    )
+        return [spec.name for spec in missing]
+    finally:
+        await admin.close()
