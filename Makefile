@@ -1,0 +1,46 @@
+# The two commands of the quick start: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck unit integration infra-up infra-down clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/loyalty demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected nothing: that is a broken suite here, so say so and fail.
+test: lint typecheck
+	@$(BIN)/pytest -ra $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken"; exit 1; fi; \
+	exit $$rc
+
+unit: install
+	$(BIN)/pytest -ra tests/unit
+
+integration: install
+	$(BIN)/pytest -ra tests/integration
+
+infra-up: install
+	$(BIN)/loyalty infra up
+
+infra-down: install
+	$(BIN)/loyalty infra down
+
+clean: infra-down
+	rm -rf .loyalty .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,62 @@
+"""Shared fixtures. Integration tests get one Kafka broker and one Redis server for the whole
+test session, started by the project's own `localinfra` (the code behind `loyalty infra up`)
+on free ports under a temporary state directory, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import localinfra
+from config import Settings
+from localinfra.process import free_port
+
+_FACTS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def infra_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("loyalty-state"),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        redis_port=free_port(),
+        partitions=4,
+    )
+    state = localinfra.up(settings)
+    _FACTS["broker"] = f"{state.broker} {state.broker_detail}".strip()
+    _FACTS["redis"] = f"{state.redis} {state.redis_detail}".strip()
+    try:
+        yield settings
+    finally:
+        localinfra.down(settings)
+
+
+@pytest.fixture
+def settings(infra_settings: Settings) -> Settings:
+    """Settings with a unique namespace: topics, consumer group and Redis keys of their own."""
+    return infra_settings.model_copy(update={"namespace": f"t{uuid.uuid4().hex[:10]}"})
+
+
+@pytest.fixture
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOYALTY_NAMESPACE": settings.namespace,
+        "LOYALTY_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+        "REDIS_URL": settings.effective_redis_url,
+        "LOYALTY_STATE_DIR": str(Path(settings.state_dir)),
+        "LOYALTY_PARTITIONS": str(settings.partitions),
+    }
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FACTS:
+        terminalreporter.write_line(
+            f"integration tests ran against broker: {_FACTS['broker']}; redis: {_FACTS['redis']}"
+        )

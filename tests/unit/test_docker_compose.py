@@ -1,0 +1,73 @@
+"""docker-compose.yml cannot be run here (no Docker engine), so its shape is checked against
+the application's own settings and the pinned broker version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config import Settings
+from localinfra.kafka import pinned_version
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def engine_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in list(__import__("os").environ):
+        if name.startswith("LOYALTY_") or name == "REDIS_URL":
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(value))
+    return Settings()
+
+
+def test_it_has_kafka_redis_topic_setup_and_a_scalable_worker(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"kafka", "redis", "topics", "worker"} <= set(services)
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert "ports" not in services["worker"], "a fixed host port would stop --scale"
+    assert services["worker"]["command"] == ["loyalty", "worker"]
+
+
+def test_the_broker_image_is_the_pinned_apache_kafka_in_kraft_mode(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"] == f"apache/kafka:{pinned_version()}"
+    assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_every_engine_variable_is_a_setting_and_points_at_the_services(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = compose["services"]["worker"]["environment"]
+    known = {f"LOYALTY_{name.upper()}" for name in Settings.model_fields} | {"REDIS_URL"}
+    assert set(env) <= known, f"unknown variables: {set(env) - known}"
+    settings = engine_settings(env, monkeypatch)
+    host, port = settings.bootstrap_servers.split(":")
+    kafka_env = compose["services"]["kafka"]["environment"]
+    assert (
+        host == "kafka" and f"PLAINTEXT://{host}:{port}" in kafka_env["KAFKA_ADVERTISED_LISTENERS"]
+    )
+    assert settings.effective_redis_url.startswith("redis://redis:6379")
+    assert compose["services"]["topics"]["environment"] == env
+
+
+def test_host_ports_match_the_local_defaults(compose: dict[str, Any]) -> None:
+    defaults = Settings.model_fields
+    assert f"{defaults['kafka_port'].default}:39092" in compose["services"]["kafka"]["ports"]
+    assert f"{defaults['redis_port'].default}:6379" in compose["services"]["redis"]["ports"]
+
+
+def test_the_image_contains_every_package(compose: dict[str, Any]) -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("loyalty", "schemas", "streams", "config", "localinfra", "entrypoints"):
+        assert f"COPY {package} {package}" in dockerfile
