@@ -66,7 +66,7 @@ def run_demo(base: Settings, keep_infra: bool = False) -> int:
     try:
         asyncio.run(ensure_topics(settings))
         worker = _start_worker(settings)
-        return asyncio.run(_run(settings, worker))
+        return asyncio.run(_run(settings, worker, idempotent=state.broker != "embedded"))
     finally:
         if worker is not None:
             worker.terminate()
@@ -97,10 +97,10 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         )
 
 
-async def _run(settings: Settings, worker: subprocess.Popen[bytes]) -> int:
+async def _run(settings: Settings, worker: subprocess.Popen[bytes], idempotent: bool) -> int:
     names = TopicNames(settings.namespace)
     messages = sample_messages()
-    await produce(settings.bootstrap_servers, names.purchases, messages)
+    await produce(settings.bootstrap_servers, names.purchases, messages, idempotent)
     print(f"produced {len(messages)} messages to {names.purchases}")
     expected = replay_purchases(
         [Source(names.purchases, 0, i, k, v) for i, (k, v) in enumerate(messages)],

@@ -64,12 +64,18 @@ async def _partitions(consumer: object, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
-    """Send keyed messages with acks=all and the idempotent producer; waits for delivery."""
+async def produce(
+    bootstrap: str,
+    topic: str,
+    messages: list[tuple[bytes | None, bytes]],
+    idempotent: bool = True,
+) -> None:
+    """Send keyed messages with acks=all and (on real Kafka) the idempotent producer; waits
+    for delivery. The embedded fallback broker cannot initialise producer ids."""
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=5
     )
     await producer.start()
     try:

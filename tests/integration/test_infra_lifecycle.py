@@ -96,3 +96,16 @@ def test_infra_status_reports_stopped_components(
     assert main(["infra", "status"]) == 0
     out = capsys.readouterr().out
     assert "broker: stopped" in out and "redis:  stopped" in out
+
+
+def test_the_embedded_fallback_broker_starts_answers_and_stops(tmp_path: Path) -> None:
+    from localinfra.kafka import metadata_ok
+    from localinfra.tansu import TansuBroker
+
+    broker = TansuBroker(own_settings(tmp_path))
+    try:
+        broker.start()
+        assert metadata_ok(broker.bootstrap)
+    finally:
+        assert broker.stop() is True
+    assert broker.process.pid() is None
