@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+from math import floor
 
 
 def to_points(value: Decimal) -> int:
@@ -12,3 +14,11 @@ def to_points(value: Decimal) -> int:
     credit, so refunds can never take back more than was given.
     """
     return int(value.to_integral_value(rounding=ROUND_DOWN))
+
+
+def pro_rata(points: int, part: Decimal, whole: Decimal) -> int:
+    """floor(points x part / whole), exactly (no Decimal-context rounding on the way)."""
+    if whole <= 0:
+        raise ValueError("whole must be > 0")
+    fraction = Fraction(part) / Fraction(whole)
+    return floor(points * fraction)

@@ -1,0 +1,183 @@
+"""The single fold: `apply(state, event) -> state`. Replaying the same events gives the same
+state; no rule is evaluated here, only recorded decisions are carried out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from loyalty import events as ev
+from loyalty.lots import lot_id
+from loyalty.state import DEBT_LOT, Lot, MemberState
+
+
+def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
+    if isinstance(event, ev.Enrolled):
+        return MemberState(
+            member_id=event.member_id,
+            enrolled_on=event.enrolled_on,
+            tier=event.tier,
+            as_of=event.at,
+            attributes=event.attributes,
+        )
+    if state is None:
+        raise ValueError(f"{type(event).__name__} for a member that does not exist")
+    _HANDLERS[type(event)](state, event)
+    return state
+
+
+def _credited(state: MemberState, event: ev.PointsCredited) -> None:
+    points = event.posting.points
+    lots = state.lots
+    if lots and lots[0].lot_id == DEBT_LOT:
+        debt = lots[0]
+        repaid = min(points, -debt.remaining)
+        debt.remaining += repaid
+        points -= repaid
+        if debt.remaining == 0:
+            del lots[0]
+    if points <= 0:
+        return
+    lid = lot_id(event.earned_on, event.unlock_on, event.expires_on)
+    key = (event.earned_on, event.unlock_on, lid)
+    # Lots are kept oldest first; new credits almost always land at the end.
+    index = len(lots)
+    while index > 0:
+        lot = lots[index - 1]
+        if lot.lot_id == lid:
+            lot.remaining += points
+            return
+        if lot.lot_id == DEBT_LOT or (lot.earned_on, lot.unlock_on, lot.lot_id) < key:
+            break
+        index -= 1
+    lots.insert(index, Lot(lid, event.earned_on, event.unlock_on, event.expires_on, points))
+
+
+def _debited(state: MemberState, event: ev.PointsDebited) -> None:
+    takes = dict(event.draws)
+    if takes:
+        for lot in state.lots:
+            take = takes.get(lot.lot_id)
+            if take:
+                lot.remaining -= take
+        state.lots = [lot for lot in state.lots if lot.remaining != 0]
+    if event.to_debt:
+        if state.lots and state.lots[0].lot_id == DEBT_LOT:
+            state.lots[0].remaining -= event.to_debt
+        else:
+            day = event.posting.at.date()
+            state.lots.insert(0, Lot(DEBT_LOT, day, day, None, -event.to_debt))
+
+
+def _qualifying(state: MemberState, event: ev.QualifyingCredited) -> None:
+    currency = event.posting.currency
+    state.qualifying[currency] = state.qualifying.get(currency, 0) + event.posting.points
+
+
+def _forget_before(records: dict[str, Any], before: date, day_of: Callable[[Any], date]) -> None:
+    # Records are inserted in (roughly) time order, so the stale ones sit at the front.
+    while records:
+        key = next(iter(records))
+        if day_of(records[key]) >= before:
+            break
+        del records[key]
+
+
+def _sale(state: MemberState, event: ev.SaleRecorded) -> None:
+    state.sales[event.sale.sale_id] = event.sale
+    _forget_before(state.sales, event.forget_before, lambda sale: sale.sold_on)
+
+
+def _refunded(state: MemberState, event: ev.SaleRefunded) -> None:
+    sale = state.sales[event.sale_id]
+    sale.refunded += event.amount
+    sale.points_reversed += event.points_reversed
+    for currency, points in event.qualifying_reversed:
+        sale.qualifying_reversed[currency] = sale.qualifying_reversed.get(currency, 0) + points
+    sale.bonus_reversed = sale.bonus_reversed or event.bonus_reversed
+
+
+def _segment(state: MemberState, event: ev.SegmentRecorded) -> None:
+    state.segments[event.credit.segment_id] = event.credit
+    _forget_before(state.segments, event.forget_before, lambda credit: credit.flown_on)
+
+
+def _segment_reversed(state: MemberState, event: ev.SegmentReversed) -> None:
+    state.segments[event.segment_id].reversed = True
+
+
+def _partner_txn(state: MemberState, event: ev.PartnerTransactionRecorded) -> None:
+    state.partner_txns[event.key] = event.on
+    _forget_before(state.partner_txns, event.forget_before, lambda on: on)
+
+
+def _daily(state: MemberState, event: ev.DailyAccrualCounted) -> None:
+    day = event.day.isoformat()
+    totals = state.day_totals
+    totals[f"{day}|*"] = totals.get(f"{day}|*", 0) + event.points
+    if event.partner_id is not None:
+        key = f"{day}|{event.partner_id}"
+        totals[key] = totals.get(key, 0) + event.points
+    # Only today's and yesterday's counters can still matter.
+    oldest = (event.day - timedelta(days=1)).isoformat()
+    for stale in [k for k in totals if k[:10] < oldest]:
+        del totals[stale]
+
+
+def _held(state: MemberState, event: ev.AccrualHeld) -> None:
+    state.held.append(event.hold)
+
+
+def _purchase_counted(state: MemberState, event: ev.PurchaseCounted) -> None:
+    state.purchases += 1
+    if state.first_purchase_on is None:
+        state.first_purchase_on = event.on
+
+
+def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
+    if state.last_activity_on is None or event.on > state.last_activity_on:
+        state.last_activity_on = event.on
+
+
+def _transfer_sent(state: MemberState, event: ev.TransferSent) -> None:
+    state.transfers_out[event.year] = state.transfers_out.get(event.year, 0) + event.points
+
+
+def _recorded(state: MemberState, event: ev.EventRecorded) -> None:
+    seen = state.seen
+    seen[event.event_id] = event.fingerprint
+    while len(seen) > event.keep:
+        del seen[next(iter(seen))]
+    if event.at > state.as_of:
+        state.as_of = event.at
+
+
+def _time(state: MemberState, event: ev.TimeAdvanced) -> None:
+    if event.to > state.as_of:
+        state.as_of = event.to
+
+
+def _nothing(state: MemberState, event: Any) -> None:
+    """Events for the outside world (alerts, follow-ups) leave the member as it is."""
+
+
+_HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
+    ev.PointsCredited: _credited,
+    ev.PointsDebited: _debited,
+    ev.QualifyingCredited: _qualifying,
+    ev.SaleRecorded: _sale,
+    ev.SaleRefunded: _refunded,
+    ev.SegmentRecorded: _segment,
+    ev.SegmentReversed: _segment_reversed,
+    ev.PartnerTransactionRecorded: _partner_txn,
+    ev.DailyAccrualCounted: _daily,
+    ev.AccrualHeld: _held,
+    ev.PurchaseCounted: _purchase_counted,
+    ev.ActivityRecorded: _activity,
+    ev.TransferSent: _transfer_sent,
+    ev.EventRecorded: _recorded,
+    ev.TimeAdvanced: _time,
+    ev.AlertRaised: _nothing,
+    ev.FollowUpIssued: _nothing,
+}

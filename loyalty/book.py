@@ -1,0 +1,132 @@
+"""The book of all members: idempotency, time, follow-ups between members, and the due index.
+
+Pure and in memory: `loyalty replay` drives one book over a whole file; the stream engine drives
+one per partition. Same inputs in the same order per member give the same postings and states.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from loyalty import events as ev
+from loyalty.apply import apply
+from loyalty.decide import decide
+from loyalty.due import decide_due, next_due
+from loyalty.inputs import Clock, Input, MemberInput
+from loyalty.program import Program
+from loyalty.rejections import Code, Rejected
+from loyalty.state import MemberState
+
+OutcomeKind = Literal["applied", "duplicate", "rejected"]
+
+
+def fingerprint(inp: MemberInput) -> str:
+    """A stable digest of the input's content (Python's hash() is salted per process)."""
+    return hashlib.blake2b(repr(inp).encode(), digest_size=8).hexdigest()
+
+
+@dataclass
+class Outcome:
+    kind: OutcomeKind
+    input: Input
+    events: list[tuple[str, ev.DomainEvent]] = field(default_factory=list)  # (member, event)
+    rejection: Rejected | None = None
+    follow_ups: list[Outcome] = field(default_factory=list)
+
+
+class Book:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.members: dict[str, MemberState] = {}
+        self._due: list[tuple[date, str]] = []
+        self._scheduled: dict[str, date] = {}
+
+    def handle(self, inp: Input) -> Outcome:
+        if isinstance(inp, Clock):
+            return Outcome("applied", inp, self.advance(inp))
+        return self._handle_member(inp)
+
+    def _handle_member(self, inp: MemberInput) -> Outcome:
+        member_id = inp.member_id
+        state = self.members.get(member_id)
+        print_ = fingerprint(inp)
+        if state is not None and inp.event_id in state.seen:
+            if state.seen[inp.event_id] == print_:
+                return Outcome("duplicate", inp)
+            return Outcome(
+                "rejected",
+                inp,
+                rejection=Rejected(
+                    Code.EVENT_ID_CONFLICT,
+                    f"event id {inp.event_id} was already used for a different payload",
+                ),
+            )
+        outcome = Outcome("applied", inp)
+        if state is not None:
+            # Time passes up to the event before the event itself is decided.
+            self._apply(state, decide_due(state, self.program, inp.at), outcome)
+        try:
+            decided = decide(state, inp, self.program)
+        except Rejected as rejected:
+            outcome.kind, outcome.rejection = "rejected", rejected
+            self._schedule(state)
+            return outcome
+        if state is None and decided and isinstance(decided[0], ev.Enrolled):
+            state = apply(None, decided[0])
+            self.members[member_id] = state
+            outcome.events.append((member_id, decided[0]))
+            decided = decided[1:]
+        if state is not None:
+            decided.append(
+                ev.EventRecorded(inp.event_id, print_, inp.at, self.program.windows.event_ids_kept)
+            )
+        self._apply(state, decided, outcome)
+        self._schedule(state)
+        for event in decided:
+            if isinstance(event, ev.FollowUpIssued):
+                outcome.follow_ups.append(self._handle_member(event.follow_up))
+        return outcome
+
+    def _apply(
+        self, state: MemberState | None, events: list[ev.DomainEvent], outcome: Outcome
+    ) -> None:
+        member_id = outcome.input.member_id if not isinstance(outcome.input, Clock) else ""
+        for event in events:
+            if state is not None:
+                apply(state, event)
+                member_id = state.member_id
+            outcome.events.append((member_id, event))
+
+    def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
+        """Process every member with something due up to the clock's time."""
+        day = clock.at.date()
+        done: list[tuple[str, ev.DomainEvent]] = []
+        while self._due and self._due[0][0] <= day:
+            due, member_id = heapq.heappop(self._due)
+            if self._scheduled.get(member_id) != due:
+                continue  # superseded entry
+            del self._scheduled[member_id]
+            state = self.members[member_id]
+            for event in decide_due(state, self.program, clock.at):
+                apply(state, event)
+                done.append((member_id, event))
+            self._schedule(state)
+        return done
+
+    def _schedule(self, state: MemberState | None) -> None:
+        if state is None:
+            return
+        due = next_due(state, self.program)
+        member_id = state.member_id
+        if due is None:
+            self._scheduled.pop(member_id, None)
+        elif self._scheduled.get(member_id) != due:
+            self._scheduled[member_id] = due
+            heapq.heappush(self._due, (due, member_id))
+            if len(self._due) > 4 * len(self._scheduled) + 1024:
+                self._due = [(d, m) for m, d in self._scheduled.items()]
+                heapq.heapify(self._due)

@@ -1,0 +1,17 @@
+"""Date arithmetic on event time (UTC). No clock is ever read."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus `months` calendar months, clamped to the month's last day."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

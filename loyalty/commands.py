@@ -1,0 +1,183 @@
+"""Decisions on member commands: enrol, redeem, transfer, status match, manual adjustment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loyalty import events as ev
+from loyalty.crediting import credit, debit, earning_day
+from loyalty.inputs import (
+    Enrol,
+    ManualAdjustment,
+    Redeem,
+    StatusMatchRequest,
+    TransferPoints,
+    TransferReceived,
+    TransferReturned,
+)
+from loyalty.lots import available_lots
+from loyalty.program import Program
+from loyalty.rejections import Code, Rejected, check
+from loyalty.rounding import to_points
+from loyalty.state import MemberState
+
+
+def decide_enrol(state: MemberState | None, e: Enrol, program: Program) -> list[ev.DomainEvent]:
+    check(state is None, Code.ALREADY_ENROLLED, f"member {e.member_id} is already enrolled")
+    return [ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.base_tier, e.attributes)]
+
+
+def _check_available(state: MemberState, points: int, what: str, at: datetime) -> None:
+    available = state.available(earning_day(state, at))
+    check(
+        points <= available,
+        Code.INSUFFICIENT_POINTS,
+        f"{what} needs {points} points, {available} are available",
+    )
+
+
+def decide_redeem(state: MemberState, r: Redeem, program: Program) -> list[ev.DomainEvent]:
+    check(r.points > 0, Code.INVALID_AMOUNT, "a redemption needs a positive number of points")
+    _check_available(state, r.points, f"redemption {r.reward}", r.at)
+    return [
+        debit(
+            state,
+            program,
+            r.event_id,
+            "redeem",
+            r.points,
+            r.at,
+            available_lots(state, earning_day(state, r.at)),
+        ),
+        ev.ActivityRecorded(earning_day(state, r.at)),
+    ]
+
+
+def transfer_fee(program: Program, points: int) -> int:
+    rule = program.transfers
+    return max(rule.fee_minimum, to_points(points * rule.fee_percent / 100))
+
+
+def decide_transfer(
+    state: MemberState, t: TransferPoints, program: Program
+) -> list[ev.DomainEvent]:
+    rule = program.transfers
+    check(rule.enabled, Code.TRANSFERS_DISABLED, f"{program.name} does not allow transfers")
+    check(t.to_member_id != t.member_id, Code.TRANSFER_TO_SELF, "a member cannot send to itself")
+    tenure = (t.at.date() - state.enrolled_on).days
+    check(
+        tenure >= rule.min_tenure_days,
+        Code.TRANSFER_UNDER_TENURE,
+        f"member for {tenure} days; transfers need {rule.min_tenure_days}",
+    )
+    check(
+        t.points >= rule.min_points,
+        Code.TRANSFER_BELOW_MINIMUM,
+        f"{t.points} points is below the minimum transfer of {rule.min_points}",
+    )
+    if rule.max_per_transfer is not None:
+        check(
+            t.points <= rule.max_per_transfer,
+            Code.TRANSFER_OVER_CAP,
+            f"{t.points} points is above the cap of {rule.max_per_transfer} per transfer",
+        )
+    year = t.at.year
+    if rule.max_per_year is not None:
+        sent = state.transfers_out.get(year, 0)
+        check(
+            sent + t.points <= rule.max_per_year,
+            Code.TRANSFER_OVER_YEARLY_CAP,
+            f"{sent} points already sent in {year}; the yearly cap is {rule.max_per_year}",
+        )
+    fee = transfer_fee(program, t.points)
+    _check_available(state, t.points + fee, f"transfer of {t.points} + fee {fee}", t.at)
+    lots = available_lots(state, earning_day(state, t.at))
+    sent_out = debit(state, program, t.event_id, "transfer_out", t.points, t.at, lots)
+    events: list[ev.DomainEvent] = [sent_out]
+    if fee:
+        # The fee comes from what the transfer itself left in the lots.
+        taken = dict(sent_out.draws)
+        after = [
+            type(lot)(
+                lot.lot_id,
+                lot.earned_on,
+                lot.unlock_on,
+                lot.expires_on,
+                lot.remaining - taken.get(lot.lot_id, 0),
+            )
+            for lot in lots
+        ]
+        events.append(debit(state, program, t.event_id, "transfer_fee", fee, t.at, after))
+    follow_up = TransferReceived(
+        f"{t.event_id}/in", t.to_member_id, t.at, t.member_id, t.event_id, t.points, fee
+    )
+    events += [
+        ev.TransferSent(year, t.points),
+        ev.FollowUpIssued(follow_up),
+        ev.ActivityRecorded(earning_day(state, t.at)),
+    ]
+    return events
+
+
+def decide_transfer_received(
+    state: MemberState | None, t: TransferReceived, program: Program
+) -> list[ev.DomainEvent]:
+    if state is None:
+        # The sender's partition could not know; the points (and fee) go back to the sender.
+        back = TransferReturned(
+            f"{t.transfer_id}/returned",
+            t.from_member_id,
+            t.at,
+            t.transfer_id,
+            t.points + t.fee,
+            f"recipient {t.member_id} is not a member",
+        )
+        return [ev.FollowUpIssued(back)]
+    return [
+        credit(state, program, t.transfer_id, "transfer_in", t.points, t.at, "transfer"),
+        ev.ActivityRecorded(earning_day(state, t.at)),
+    ]
+
+
+def decide_transfer_returned(
+    state: MemberState, t: TransferReturned, program: Program
+) -> list[ev.DomainEvent]:
+    return [
+        credit(state, program, t.transfer_id, "transfer_return", t.points, t.at, "transfer"),
+        ev.AlertRaised(state.member_id, t.at, "transfer_returned", t.reason, t.transfer_id),
+    ]
+
+
+def decide_status_match(
+    state: MemberState, s: StatusMatchRequest, program: Program
+) -> list[ev.DomainEvent]:
+    raise Rejected(
+        Code.STATUS_MATCH_UNAVAILABLE,
+        f"{program.name} has no status-match mapping for {s.competitor}",
+    )
+
+
+def decide_adjustment(
+    state: MemberState, a: ManualAdjustment, program: Program
+) -> list[ev.DomainEvent]:
+    check(bool(a.reason.strip()), Code.REASON_REQUIRED, "a manual adjustment needs a reason")
+    check(
+        bool(a.operator_id.strip()),
+        Code.OPERATOR_REQUIRED,
+        "a manual adjustment needs the operator who made it",
+    )
+    check(a.points != 0, Code.INVALID_AMOUNT, "an adjustment of 0 points changes nothing")
+    if a.points > 0:
+        return [credit(state, program, a.event_id, "adjust", a.points, a.at, "adjustment")]
+    _check_available(state, -a.points, "negative adjustment", a.at)
+    return [
+        debit(
+            state,
+            program,
+            a.event_id,
+            "adjust",
+            -a.points,
+            a.at,
+            available_lots(state, earning_day(state, a.at)),
+        )
+    ]

@@ -1,0 +1,164 @@
+"""Building blocks shared by the decisions: postings into and out of lots, and the daily gates
+(partner caps, velocity holds) every accrual passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from loyalty import events as ev
+from loyalty.calendar import add_months
+from loyalty.lots import fifo_draws, lot_id
+from loyalty.program import ExpiryPolicy, Program
+from loyalty.state import Hold, Lot, MemberState, Posting
+
+
+def earning_day(state: MemberState, at: datetime) -> date:
+    """Points are earned on the event's day, or on the member's current day for a late event:
+    a lot is never born already expired, which keeps expiry postings unique per lot."""
+    return max(at.date(), state.as_of.date())
+
+
+def credit(
+    state: MemberState,
+    program: Program,
+    cause: str,
+    kind: str,
+    points: int,
+    at: datetime,
+    source: str,
+) -> ev.PointsCredited:
+    earned_on = earning_day(state, at)
+    unlock_on = earned_on
+    if source in program.pending.applies_to and program.pending.days:
+        unlock_on = earned_on + timedelta(days=program.pending.days)
+    expires_on = None
+    if program.expiry.policy is ExpiryPolicy.AFTER_EARNING:
+        expires_on = add_months(earned_on, program.expiry.months)
+    posting = Posting(
+        f"{cause}/{kind}",
+        state.member_id,
+        at,
+        program.currencies.points,
+        points,
+        kind,
+        cause,
+        lot_id(earned_on, unlock_on, expires_on),
+    )
+    return ev.PointsCredited(posting, earned_on, unlock_on, expires_on)
+
+
+def debit(
+    state: MemberState,
+    program: Program,
+    cause: str,
+    kind: str,
+    points: int,
+    at: datetime,
+    lots: list[Lot],
+    allow_debt: bool = False,
+) -> ev.PointsDebited:
+    """Take `points` from `lots` in order; the caller has checked there are enough unless
+    `allow_debt` (reversals of points already spent)."""
+    draws, short = fifo_draws(lots, points)
+    if short and not allow_debt:
+        raise ValueError(f"debit of {points} from lots holding only {points - short}")
+    posting = Posting(
+        f"{cause}/{kind}",
+        state.member_id,
+        at,
+        program.currencies.points,
+        -points,
+        kind,
+        cause,
+        draws[0][0] if len(draws) == 1 else None,
+    )
+    return ev.PointsDebited(posting, draws, short)
+
+
+def qualifying(
+    state: MemberState, cause: str, kind: str, credits: dict[str, int], at: datetime, sign: int = 1
+) -> list[ev.DomainEvent]:
+    return [
+        ev.QualifyingCredited(
+            Posting(
+                f"{cause}/{kind}/{currency}",
+                state.member_id,
+                at,
+                currency,
+                sign * amount,
+                kind,
+                cause,
+            )
+        )
+        for currency, amount in sorted(credits.items())
+        if amount
+    ]
+
+
+@dataclass(frozen=True)
+class Gate:
+    points: int  # to credit now
+    events: list[ev.DomainEvent]  # holds, alerts and the daily counters
+
+
+def daily_gate(
+    state: MemberState,
+    program: Program,
+    cause: str,
+    at: datetime,
+    points: int,
+    source: str,
+    partner_id: str | None = None,
+    partner_cap: int | None = None,
+) -> Gate:
+    """Apply the partner's daily cap (excess forfeited) and the velocity limits (the whole
+    accrual held for review, not credited, with an alert)."""
+    day = at.date()
+    key = day.isoformat()
+    events: list[ev.DomainEvent] = []
+    partner_today = state.day_totals.get(f"{key}|{partner_id}", 0) if partner_id else 0
+    if partner_cap is not None:
+        allowed = max(0, partner_cap - partner_today)
+        if points > allowed:
+            events.append(
+                ev.AlertRaised(
+                    state.member_id,
+                    at,
+                    "partner_daily_cap_reached",
+                    f"{points - allowed} points above the daily cap of "
+                    f"{partner_cap} from {partner_id} not credited",
+                    cause,
+                )
+            )
+            points = allowed
+    limits = program.velocity
+    reason = None
+    if (
+        limits.member_daily_points is not None
+        and points
+        and (state.day_totals.get(f"{key}|*", 0) + points > limits.member_daily_points)
+    ):
+        reason = f"member daily limit {limits.member_daily_points} exceeded"
+    elif (
+        partner_id
+        and limits.partner_daily_points is not None
+        and points
+        and (partner_today + points > limits.partner_daily_points)
+    ):
+        reason = f"daily limit {limits.partner_daily_points} for partner {partner_id} exceeded"
+    if reason is not None:
+        events.append(ev.AccrualHeld(Hold(f"{cause}/hold", at, source, points, reason)))
+        events.append(
+            ev.AlertRaised(
+                state.member_id,
+                at,
+                "velocity_limit_exceeded",
+                f"{points} points held: {reason}",
+                cause,
+            )
+        )
+        return Gate(0, events)
+    if points:
+        events.append(ev.DailyAccrualCounted(day, partner_id, points))
+    return Gate(points, events)

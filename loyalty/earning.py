@@ -1,0 +1,114 @@
+"""How many points and how much qualifying credit an accrual earns.
+
+Every product is computed exactly in Decimal and rounded once, at the end, by
+`loyalty.rounding.to_points` (down). Promotions do not stack: the highest multiplier applies,
+and only to the base earn (never to bonuses).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from loyalty.inputs import Flight
+from loyalty.program import CarrierEarn, FlightMethod, PartnerEarn, Program, PurchaseEarn
+from loyalty.rejections import Code, Rejected
+from loyalty.rounding import to_points
+
+ONE = Decimal(1)
+
+
+def promotion_multiplier(
+    program: Program, source: str, category: str | None, tier: str, on: date
+) -> Decimal:
+    best = ONE
+    for promo in program.earn.promotions:
+        if (
+            promo.starts_on <= on <= promo.ends_on
+            and source in promo.applies_to
+            and (not promo.categories or category in promo.categories)
+            and (not promo.tiers or tier in promo.tiers)
+        ):
+            best = max(best, promo.multiplier)
+    return best
+
+
+def purchase_earn(
+    rule: PurchaseEarn, program: Program, tier: str, amount: Decimal, category: str, on: date
+) -> tuple[int, dict[str, int]]:
+    """(points, qualifying credit) for a purchase of `amount` in the base currency."""
+    qualifying = {q: to_points(amount * rate) for q, rate in rule.qualifying_per_unit.items()}
+    if amount < rule.min_amount:
+        return 0, qualifying
+    exact = (
+        amount
+        * rule.points_per_unit[tier]
+        * rule.category_multipliers.get(category, ONE)
+        * promotion_multiplier(program, "purchase", category, tier, on)
+    )
+    points = max(to_points(exact), rule.min_points)
+    if rule.max_points is not None:
+        points = min(points, rule.max_points)
+    return points, qualifying
+
+
+def carrier_rule(program: Program, carrier: str) -> CarrierEarn:
+    flights = program.earn.flights
+    rule = flights.carriers.get(carrier) if flights else None
+    if rule is None:
+        raise Rejected(
+            Code.CARRIER_NOT_PARTNERED, f"carrier {carrier} does not earn in {program.name}"
+        )
+    return rule
+
+
+def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[str, int]]:
+    """(points, qualifying credit) for one flown segment."""
+    rule = carrier_rule(program, flight.carrier)
+    assert program.earn.flights is not None  # carrier_rule found a rule
+    flights = program.earn.flights
+    eligible = program.to_base(flight.base_fare + flight.carrier_surcharges, flight.currency)
+    if eligible is None:
+        raise Rejected(
+            Code.UNSUPPORTED_CURRENCY,
+            f"fares in {flight.currency} cannot be converted to {program.base_currency}",
+        )
+    promo = promotion_multiplier(program, "flight", flight.cabin, tier, flight.flight_date)
+    distance = Decimal(flight.distance_miles)
+    fare_multiplier = rule.fare_class_multipliers.get(
+        flight.fare_class, rule.default_fare_class_multiplier
+    )
+    if rule.method is FlightMethod.REVENUE:
+        points = to_points(eligible * rule.points_per_unit[tier] * promo)
+        qualifying_miles = flight.distance_miles
+    else:
+        base = max(distance * fare_multiplier, Decimal(rule.minimum_per_segment))
+        bonus = distance * rule.cabin_bonus.get(flight.cabin, Decimal(0))
+        points = to_points((base + bonus) * promo)
+        qualifying_miles = to_points(distance * fare_multiplier)
+    qualifying: dict[str, int] = {}
+    if flights.qualifying_miles:
+        qualifying[flights.qualifying_miles] = qualifying_miles
+    if flights.qualifying_segments:
+        qualifying[flights.qualifying_segments] = 1
+    if flights.qualifying_spend and rule.method is FlightMethod.REVENUE:
+        qualifying[flights.qualifying_spend] = to_points(eligible)
+    return points, qualifying
+
+
+def partner_earn(
+    program: Program,
+    rule: PartnerEarn,
+    tier: str,
+    category: str,
+    amount: Decimal | None,
+    points: int | None,
+    on: date,
+) -> int:
+    """Points for a partner accrual before caps: given points, or amount x rate."""
+    promo = promotion_multiplier(program, "partner", category, tier, on)
+    if points is not None:
+        return to_points(Decimal(points) * promo)
+    assert amount is not None
+    exact = amount * rule.points_per_unit * rule.category_multipliers.get(category, ONE) * promo
+    return to_points(exact)

@@ -1,0 +1,282 @@
+"""A loyalty programme's rules as plain, frozen data.
+
+Loaded from YAML by `schemas.program` (pydantic validates straight into these dataclasses, so
+errors carry the field path); the checks here are the business constraints pydantic cannot
+express by type. Decimal multipliers are exact; points are rounded once, in `loyalty.rounding`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+SOURCES = ("purchase", "flight", "partner")
+
+
+def _non_negative(**values: Decimal | int | None) -> None:
+    for name, value in values.items():
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+@dataclass(frozen=True)
+class Currencies:
+    points: str = "points"  # the redeemable currency
+    qualifying: tuple[str, ...] = ()  # e.g. qualifying_miles, qualifying_segments, qualifying_spend
+
+
+@dataclass(frozen=True)
+class PurchaseEarn:
+    points_per_unit: dict[str, Decimal]  # by tier name
+    category_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    min_points: int = 0  # a qualifying purchase earns at least this
+    max_points: int | None = None  # and at most this, per transaction
+    min_amount: Decimal = Decimal(0)  # purchases below this earn nothing
+    qualifying_per_unit: dict[str, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            min_points=self.min_points, max_points=self.max_points, min_amount=self.min_amount
+        )
+        for rates in (self.points_per_unit, self.category_multipliers, self.qualifying_per_unit):
+            _non_negative(**{str(k): v for k, v in rates.items()})
+        if self.max_points is not None and self.max_points < self.min_points:
+            raise ValueError("max_points must be >= min_points")
+
+
+class FlightMethod(StrEnum):
+    REVENUE = "revenue"  # (base fare + carrier surcharges, never taxes) x tier rate
+    DISTANCE = "distance"  # miles x fare-class multiplier + cabin bonus, minimum per segment
+
+
+@dataclass(frozen=True)
+class CarrierEarn:
+    method: FlightMethod
+    # revenue
+    points_per_unit: dict[str, Decimal] = field(default_factory=dict)  # by tier, e.g. 5/7/8/9/11
+    # distance
+    fare_class_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    default_fare_class_multiplier: Decimal = Decimal("0.25")
+    cabin_bonus: dict[str, Decimal] = field(default_factory=dict)  # fraction of distance
+    minimum_per_segment: int = 0
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            minimum_per_segment=self.minimum_per_segment,
+            default_fare_class_multiplier=self.default_fare_class_multiplier,
+        )
+        for rates in (self.points_per_unit, self.fare_class_multipliers, self.cabin_bonus):
+            _non_negative(**{str(k): v for k, v in rates.items()})
+        if self.method is FlightMethod.REVENUE and not self.points_per_unit:
+            raise ValueError("a revenue-based carrier needs points_per_unit by tier")
+
+
+@dataclass(frozen=True)
+class FlightEarn:
+    carriers: dict[str, CarrierEarn]
+    # Qualifying credit per segment: miles follow distance x fare-class multiplier (distance
+    # carriers) or distance (revenue carriers); spend follows the eligible fare.
+    qualifying_miles: str | None = None
+    qualifying_segments: str | None = None
+    qualifying_spend: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerEarn:
+    points_per_unit: Decimal = Decimal(1)  # when the partner posts an amount
+    category_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    daily_cap: int | None = None  # points per member per day; the excess is not credited
+
+    def __post_init__(self) -> None:
+        _non_negative(points_per_unit=self.points_per_unit, daily_cap=self.daily_cap)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    id: str
+    starts_on: date
+    ends_on: date  # inclusive
+    multiplier: Decimal
+    applies_to: tuple[str, ...] = SOURCES
+    categories: tuple[str, ...] = ()  # empty: every category
+    tiers: tuple[str, ...] = ()  # empty: every tier
+
+    def __post_init__(self) -> None:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        if self.multiplier < 1:
+            raise ValueError("a promotion multiplier must be >= 1")
+        unknown = set(self.applies_to) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"applies_to: unknown sources {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class Bonus:
+    points: int
+    within_days: int | None = None  # activation: second purchase within N days of the first
+
+    def __post_init__(self) -> None:
+        _non_negative(points=self.points, within_days=self.within_days)
+
+
+@dataclass(frozen=True)
+class Earn:
+    purchases: PurchaseEarn | None = None
+    flights: FlightEarn | None = None
+    partners: dict[str, PartnerEarn] = field(default_factory=dict)
+    promotions: tuple[Promotion, ...] = ()
+    welcome_bonus: Bonus | None = None  # on the first purchase
+    activation_bonus: Bonus | None = None  # on a second purchase within `within_days`
+
+
+@dataclass(frozen=True)
+class Pending:
+    days: int = 0  # points are locked this long (the return window)
+    applies_to: tuple[str, ...] = ("purchase",)
+
+    def __post_init__(self) -> None:
+        _non_negative(days=self.days)
+
+
+class ExpiryPolicy(StrEnum):
+    NEVER = "never"
+    AFTER_EARNING = "after_earning"  # each lot expires N months after it was earned
+    INACTIVITY = "inactivity"  # all lots expire N months after the last activity
+
+
+@dataclass(frozen=True)
+class Expiry:
+    policy: ExpiryPolicy = ExpiryPolicy.NEVER
+    months: int = 0
+
+    def __post_init__(self) -> None:
+        if self.policy is not ExpiryPolicy.NEVER and self.months <= 0:
+            raise ValueError(f"expiry policy {self.policy} needs months > 0")
+
+
+@dataclass(frozen=True)
+class Transfers:
+    enabled: bool = True
+    min_tenure_days: int = 0
+    min_points: int = 1
+    max_per_transfer: int | None = None
+    max_per_year: int | None = None  # per sender and calendar year, fee excluded
+    fee_percent: Decimal = Decimal(0)  # of the points sent, rounded down, paid by the sender
+    fee_minimum: int = 0
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            min_tenure_days=self.min_tenure_days,
+            min_points=self.min_points,
+            max_per_transfer=self.max_per_transfer,
+            max_per_year=self.max_per_year,
+            fee_percent=self.fee_percent,
+            fee_minimum=self.fee_minimum,
+        )
+
+
+@dataclass(frozen=True)
+class Velocity:
+    """Accrual above these daily limits is held (not credited) and raises an alert."""
+
+    member_daily_points: int | None = None
+    partner_daily_points: int | None = None  # per member and partner
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            member_daily_points=self.member_daily_points,
+            partner_daily_points=self.partner_daily_points,
+        )
+
+
+@dataclass(frozen=True)
+class Windows:
+    retro_claim_days: int = 180
+    refund_days: int = 365  # sales older than this can no longer be refunded
+    cancellation_days: int = 365  # flown segments older than this can no longer be reversed
+    partner_dedupe_days: int = 90  # a partner transaction id is remembered this long
+    event_ids_kept: int = 1000  # per member: redelivery of older ids is caught by business keys
+
+    def __post_init__(self) -> None:
+        _non_negative(
+            retro_claim_days=self.retro_claim_days,
+            refund_days=self.refund_days,
+            cancellation_days=self.cancellation_days,
+            partner_dedupe_days=self.partner_dedupe_days,
+        )
+        if self.event_ids_kept < 1:
+            raise ValueError("event_ids_kept must be >= 1")
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    base_currency: str
+    tiers: tuple[str, ...]  # lowest first
+    currencies: Currencies = field(default_factory=Currencies)
+    earn: Earn = field(default_factory=Earn)
+    fx_rates: dict[str, Decimal] = field(default_factory=dict)  # units of base per unit
+    pending: Pending = field(default_factory=Pending)
+    expiry: Expiry = field(default_factory=Expiry)
+    transfers: Transfers = field(default_factory=Transfers)
+    velocity: Velocity = field(default_factory=Velocity)
+    windows: Windows = field(default_factory=Windows)
+
+    def __post_init__(self) -> None:
+        if not self.tiers:
+            raise ValueError("tiers: at least one tier is needed")
+        if len(set(self.tiers)) != len(self.tiers):
+            raise ValueError("tiers: names must be unique")
+        for rate in self.fx_rates.values():
+            if rate <= 0:
+                raise ValueError("fx_rates must be > 0")
+        self._check_tier_tables()
+        self._check_qualifying()
+
+    def _check_tier_tables(self) -> None:
+        tables: list[tuple[str, dict[str, Decimal]]] = []
+        if self.earn.purchases:
+            tables.append(("earn.purchases.points_per_unit", self.earn.purchases.points_per_unit))
+        if self.earn.flights:
+            for code, carrier in self.earn.flights.carriers.items():
+                if carrier.method is FlightMethod.REVENUE:
+                    tables.append(
+                        (f"earn.flights.carriers.{code}.points_per_unit", carrier.points_per_unit)
+                    )
+        for path, table in tables:
+            missing = [t for t in self.tiers if t not in table]
+            extra = [t for t in table if t not in self.tiers]
+            if missing or extra:
+                raise ValueError(
+                    f"{path}: needs exactly the tiers {list(self.tiers)} "
+                    f"(missing {missing}, unknown {extra})"
+                )
+
+    def _check_qualifying(self) -> None:
+        named: list[str] = []
+        if self.earn.purchases:
+            named += list(self.earn.purchases.qualifying_per_unit)
+        if self.earn.flights:
+            f = self.earn.flights
+            named += [
+                q for q in (f.qualifying_miles, f.qualifying_segments, f.qualifying_spend) if q
+            ]
+        unknown = sorted(set(named) - set(self.currencies.qualifying))
+        if unknown:
+            raise ValueError(
+                f"qualifying currencies {unknown} are not declared in currencies.qualifying"
+            )
+
+    @property
+    def base_tier(self) -> str:
+        return self.tiers[0]
+
+    def to_base(self, amount: Decimal, currency: str) -> Decimal | None:
+        """`amount` in the base currency, or None if the currency is not convertible."""
+        if currency == self.base_currency:
+            return amount
+        rate = self.fx_rates.get(currency)
+        return None if rate is None else amount * rate

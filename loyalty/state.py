@@ -1,0 +1,109 @@
+"""A member's state: lots of points, qualifying credit and the memory rules need.
+
+Mutable on purpose: `apply` folds domain events into it in place, which keeps the hot path free
+of copying a member's lots on every event. `decide` only reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+DEBT_LOT = "debt"
+
+
+@dataclass(slots=True)
+class Lot:
+    """Points earned together: same earning day, unlock day and expiry day."""
+
+    lot_id: str
+    earned_on: date
+    unlock_on: date
+    expires_on: date | None
+    remaining: int  # negative only for the debt lot
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One line of the ledger. Its id is derived from its cause, so replays produce it again."""
+
+    posting_id: str
+    member_id: str
+    at: datetime
+    currency: str
+    points: int
+    kind: str
+    cause: str
+    lot_id: str | None = None
+
+
+@dataclass(slots=True)
+class Sale:
+    sale_id: str
+    sold_on: date
+    amount: Decimal  # in the sale's currency
+    currency: str
+    points: int  # earned by the sale itself (base x multipliers); bonuses are separate
+    bonus_points: int
+    qualifying: dict[str, int]
+    lot_id: str | None
+    refunded: Decimal = Decimal(0)
+    points_reversed: int = 0
+    qualifying_reversed: dict[str, int] = field(default_factory=dict)
+    bonus_reversed: bool = False
+
+
+@dataclass(slots=True)
+class SegmentCredit:
+    segment_id: str
+    flown_on: date
+    points: int
+    qualifying: dict[str, int]
+    lot_id: str | None
+    reversed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    hold_id: str
+    at: datetime
+    source: str
+    points: int
+    reason: str
+
+
+@dataclass(slots=True)
+class MemberState:
+    member_id: str
+    enrolled_on: date
+    tier: str
+    as_of: datetime
+    attributes: tuple[tuple[str, str], ...] = ()
+    lots: list[Lot] = field(default_factory=list)  # debt lot first, then oldest first
+    qualifying: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)  # event id -> payload fingerprint
+    sales: dict[str, Sale] = field(default_factory=dict)  # oldest first
+    segments: dict[str, SegmentCredit] = field(default_factory=dict)
+    partner_txns: dict[str, date] = field(default_factory=dict)
+    day_totals: dict[str, int] = field(default_factory=dict)  # "<day>|*" and "<day>|<partner>"
+    held: list[Hold] = field(default_factory=list)
+    purchases: int = 0
+    first_purchase_on: date | None = None
+    last_activity_on: date | None = None
+    transfers_out: dict[int, int] = field(default_factory=dict)  # year -> points sent
+
+    @property
+    def balance(self) -> int:
+        return sum(lot.remaining for lot in self.lots)
+
+    def available(self, on: date) -> int:
+        """Redeemable now: unlocked lots net of any debt."""
+        return sum(lot.remaining for lot in self.lots if lot.unlock_on <= on)
+
+    def pending(self, on: date) -> int:
+        return sum(lot.remaining for lot in self.lots if lot.unlock_on > on)
+
+    @property
+    def debt(self) -> int:
+        return -self.lots[0].remaining if self.lots and self.lots[0].lot_id == DEBT_LOT else 0
