@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from config import Settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="loyalty", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loyalty", description="Loyalty points engine")
     commands = parser.add_subparsers(dest="command", required=True)
 
     infra = commands.add_parser("infra", help="local Kafka and Redis: up | down | status")
@@ -24,7 +25,35 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run the engine on sample data and show the result")
     demo.add_argument("--keep-infra", action="store_true", help="leave Kafka and Redis running")
 
-    args = parser.parse_args(argv)
+    gen = commands.add_parser("generate", help="write a deterministic workload (JSON Lines)")
+    gen.add_argument("--members", type=int, required=True)
+    gen.add_argument("--events", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--program", type=Path, help="tailor partners/carriers to this programme")
+
+    rep = commands.add_parser("replay", help="apply an events file through the core, no Kafka")
+    rep.add_argument("events", type=Path)
+    rep.add_argument("--program", type=Path, required=True)
+    rep.add_argument("--out", type=Path, required=True)
+
+    schemas = commands.add_parser("schemas", help="export the JSON Schema of every wire model")
+    schemas.add_argument("--out", type=Path, default=Path("schemas/json"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "replay":
+        return _replay(args)
+    if args.command == "schemas":
+        from schemas.export import export_json_schemas
+
+        for path in export_json_schemas(args.out):
+            print(path)
+        return 0
     settings = Settings()
     if args.command == "infra":
         return _infra(settings, args.action)
@@ -39,12 +68,55 @@ def main(argv: list[str] | None = None) -> int:
 
         run_worker(settings, args.loglevel)
         return 0
-    if args.command == "demo":
-        from entrypoints.demo import run_demo
+    from entrypoints.demo import run_demo
 
-        return run_demo(settings, keep_infra=args.keep_infra)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return run_demo(settings, keep_infra=args.keep_infra)
+
+
+def _load_program(path: Path | None) -> object:
+    from schemas.program import ProgramError, load_program
+
+    if path is None:
+        return None
+    try:
+        return load_program(path)
+    except ProgramError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from entrypoints.generate import generate
+    from loyalty.program import Program
+
+    program = _load_program(args.program)
+    assert program is None or isinstance(program, Program)
+    written = generate(args.members, args.events, args.seed, args.out, program)
+    print(f"wrote {written:,} events to {args.out}")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import time
+
+    from entrypoints.replay import replay
+    from loyalty.program import Program
+
+    program = _load_program(args.program)
+    assert isinstance(program, Program)
+    if not args.events.exists():
+        print(f"{args.events}: no such file", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    summary = replay(args.events, program, args.out)
+    elapsed = time.perf_counter() - started
+    print(
+        f"received {summary.received:,} = applied {summary.applied:,} + duplicates "
+        f"{summary.duplicates:,} + rejected {summary.rejected:,}; {summary.members:,} members, "
+        f"{summary.postings:,} postings in {elapsed:.2f}s "
+        f"({summary.received / max(elapsed, 1e-9):,.0f} events/s) -> {args.out}"
+    )
+    return 0
 
 
 def _infra(settings: Settings, action: str) -> int:

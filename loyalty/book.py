@@ -21,6 +21,7 @@ from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
 from loyalty.state import MemberState
 
+CLOCK_IDS_KEPT = 1000
 OutcomeKind = Literal["applied", "duplicate", "rejected"]
 
 
@@ -44,16 +45,23 @@ class Book:
         self.members: dict[str, MemberState] = {}
         self._due: list[tuple[date, str]] = []
         self._scheduled: dict[str, date] = {}
+        self._clocks: dict[str, None] = {}  # recent clock event ids, oldest first
 
-    def handle(self, inp: Input) -> Outcome:
+    def handle(self, inp: Input, print_: str | None = None) -> Outcome:
+        """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
+        passes a digest of the raw bytes, tests may leave it to `fingerprint`."""
         if isinstance(inp, Clock):
+            if inp.event_id in self._clocks:
+                return Outcome("duplicate", inp)
+            self._clocks[inp.event_id] = None
+            if len(self._clocks) > CLOCK_IDS_KEPT:
+                del self._clocks[next(iter(self._clocks))]
             return Outcome("applied", inp, self.advance(inp))
-        return self._handle_member(inp)
+        return self._handle_member(inp, print_ or fingerprint(inp))
 
-    def _handle_member(self, inp: MemberInput) -> Outcome:
+    def _handle_member(self, inp: MemberInput, print_: str) -> Outcome:
         member_id = inp.member_id
         state = self.members.get(member_id)
-        print_ = fingerprint(inp)
         if state is not None and inp.event_id in state.seen:
             if state.seen[inp.event_id] == print_:
                 return Outcome("duplicate", inp)
@@ -66,7 +74,8 @@ class Book:
                 ),
             )
         outcome = Outcome("applied", inp)
-        if state is not None:
+        due = self._scheduled.get(member_id)
+        if state is not None and due is not None and due <= inp.at.date():
             # Time passes up to the event before the event itself is decided.
             self._apply(state, decide_due(state, self.program, inp.at), outcome)
         try:
@@ -88,7 +97,8 @@ class Book:
         self._schedule(state)
         for event in decided:
             if isinstance(event, ev.FollowUpIssued):
-                outcome.follow_ups.append(self._handle_member(event.follow_up))
+                follow_up = event.follow_up
+                outcome.follow_ups.append(self._handle_member(follow_up, fingerprint(follow_up)))
         return outcome
 
     def _apply(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 
+@lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
     """`day` plus `months` calendar months, clamped to the month's last day."""
     total = day.month - 1 + months

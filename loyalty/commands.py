@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loyalty import events as ev
-from loyalty.crediting import credit, debit, earning_day
+from loyalty.crediting import credit, debit, debit_from, earning_day
 from loyalty.inputs import (
     Enrol,
     ManualAdjustment,
@@ -15,7 +15,7 @@ from loyalty.inputs import (
     TransferReceived,
     TransferReturned,
 )
-from loyalty.lots import available_lots
+from loyalty.lots import available_lots, fifo_draws, split_draws
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected, check
 from loyalty.rounding import to_points
@@ -92,22 +92,14 @@ def decide_transfer(
     fee = transfer_fee(program, t.points)
     _check_available(state, t.points + fee, f"transfer of {t.points} + fee {fee}", t.at)
     lots = available_lots(state, earning_day(state, t.at))
-    sent_out = debit(state, program, t.event_id, "transfer_out", t.points, t.at, lots)
-    events: list[ev.DomainEvent] = [sent_out]
+    draws, _ = fifo_draws(lots, t.points + fee)
+    # One FIFO pass for points + fee; the first `points` are the transfer, the rest the fee.
+    out_draws, fee_draws = split_draws(draws, t.points)
+    events: list[ev.DomainEvent] = [
+        debit_from(state, program, t.event_id, "transfer_out", t.points, t.at, out_draws)
+    ]
     if fee:
-        # The fee comes from what the transfer itself left in the lots.
-        taken = dict(sent_out.draws)
-        after = [
-            type(lot)(
-                lot.lot_id,
-                lot.earned_on,
-                lot.unlock_on,
-                lot.expires_on,
-                lot.remaining - taken.get(lot.lot_id, 0),
-            )
-            for lot in lots
-        ]
-        events.append(debit(state, program, t.event_id, "transfer_fee", fee, t.at, after))
+        events.append(debit_from(state, program, t.event_id, "transfer_fee", fee, t.at, fee_draws))
     follow_up = TransferReceived(
         f"{t.event_id}/in", t.to_member_id, t.at, t.member_id, t.event_id, t.points, fee
     )

@@ -76,6 +76,29 @@ def debit(
     return ev.PointsDebited(posting, draws, short)
 
 
+def debit_from(
+    state: MemberState,
+    program: Program,
+    cause: str,
+    kind: str,
+    points: int,
+    at: datetime,
+    draws: tuple[tuple[str, int], ...],
+) -> ev.PointsDebited:
+    """A debit whose draws were already planned (they must add up to `points`)."""
+    posting = Posting(
+        f"{cause}/{kind}",
+        state.member_id,
+        at,
+        program.currencies.points,
+        -points,
+        kind,
+        cause,
+        draws[0][0] if len(draws) == 1 else None,
+    )
+    return ev.PointsDebited(posting, draws, 0)
+
+
 def qualifying(
     state: MemberState, cause: str, kind: str, credits: dict[str, int], at: datetime, sign: int = 1
 ) -> list[ev.DomainEvent]:

@@ -42,7 +42,7 @@ def _expiry_due(state: MemberState, program: Program) -> date | None:
     elif (
         policy is ExpiryPolicy.INACTIVITY
         and state.last_activity_on is not None
-        and any(lot.remaining > 0 for lot in state.lots)
+        and state.has_points
     ):
         return add_months(state.last_activity_on, program.expiry.months)
     return None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from loyalty.state import DEBT_LOT, Lot, MemberState
 
 
+@lru_cache(maxsize=65536)
 def lot_id(earned_on: date, unlock_on: date, expires_on: date | None) -> str:
-    expiry = expires_on.strftime("%Y%m%d") if expires_on else "never"
-    return f"L{earned_on:%Y%m%d}-u{unlock_on:%Y%m%d}-x{expiry}"
+    """`L<earned>/u<unlock>/x<expiry or never>`: lots with the same dates are one lot."""
+    expiry = expires_on.isoformat() if expires_on else "never"
+    return f"L{earned_on.isoformat()}/u{unlock_on.isoformat()}/x{expiry}"
 
 
 def fifo_draws(lots: Iterable[Lot], points: int) -> tuple[tuple[tuple[str, int], ...], int]:
@@ -38,3 +41,21 @@ def reversal_order(state: MemberState, first_lot: str | None) -> list[Lot]:
     oldest first (pending included); what is still missing becomes debt."""
     own = [lot for lot in state.lots if lot.lot_id == first_lot]
     return own + [lot for lot in state.lots if lot.lot_id not in (first_lot, DEBT_LOT)]
+
+
+Draws = tuple[tuple[str, int], ...]
+
+
+def split_draws(draws: Draws, first: int) -> tuple[Draws, Draws]:
+    """Split FIFO draws into the first `first` points and the rest."""
+    head: list[tuple[str, int]] = []
+    tail: list[tuple[str, int]] = []
+    left = first
+    for lot, points in draws:
+        take = min(points, left)
+        if take:
+            head.append((lot, take))
+        if points - take:
+            tail.append((lot, points - take))
+        left -= take
+    return tuple(head), tuple(tail)

@@ -105,5 +105,11 @@ class MemberState:
         return sum(lot.remaining for lot in self.lots if lot.unlock_on > on)
 
     @property
+    def has_points(self) -> bool:
+        """Any lot with points left (empty lots are removed, so only the debt lot can be <= 0)."""
+        lots = self.lots
+        return len(lots) > 1 or (len(lots) == 1 and lots[0].lot_id != DEBT_LOT)
+
+    @property
     def debt(self) -> int:
         return -self.lots[0].remaining if self.lots and self.lots[0].lot_id == DEBT_LOT else 0

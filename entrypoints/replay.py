@@ -1,0 +1,205 @@
+"""`loyalty replay EVENTS.jsonl --program P.yaml --out DIR`: the core over a file, no Kafka.
+
+Outputs (JSON Lines unless noted), byte for byte the same for the same input:
+members.jsonl (final state per member, sorted by id), ledger.jsonl (every posting, in order),
+status_changes.jsonl, rejected.jsonl (line, original event, code, message), alerts.jsonl and
+summary.json, where received = applied + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from entrypoints.progress import Progress
+from loyalty import events as ev
+from loyalty.book import Book, Outcome
+from loyalty.inputs import Clock
+from loyalty.program import Program
+from loyalty.state import MemberState, Posting
+from schemas.translate import Undecodable, decode_external, raw_fingerprint
+
+_DUMP = orjson.OPT_APPEND_NEWLINE
+
+
+@dataclass
+class Summary:
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_by_code: Counter[str] = field(default_factory=Counter)
+    received_by_type: Counter[str] = field(default_factory=Counter)
+    follow_ups: Counter[str] = field(default_factory=Counter)
+    postings: int = 0
+    alerts: int = 0
+    status_changes: int = 0
+    members: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "reconciled": self.received == self.applied + self.duplicates + self.rejected,
+            "rejected_by_code": {str(k): v for k, v in sorted(self.rejected_by_code.items())},
+            "received_by_type": dict(sorted(self.received_by_type.items())),
+            "follow_ups": dict(sorted(self.follow_ups.items())),
+            "postings": self.postings,
+            "alerts": self.alerts,
+            "status_changes": self.status_changes,
+            "members": self.members,
+        }
+
+
+def posting_json(p: Posting) -> dict[str, Any]:
+    return {
+        "posting_id": p.posting_id,
+        "member_id": p.member_id,
+        "at": p.at.isoformat(),
+        "currency": p.currency,
+        "points": p.points,
+        "kind": p.kind,
+        "cause": p.cause,
+        "lot_id": p.lot_id,
+    }
+
+
+def member_json(state: MemberState, program: Program) -> dict[str, Any]:
+    today = state.as_of.date()
+    balances: dict[str, Any] = {
+        program.currencies.points: {
+            "total": state.balance,
+            "available": state.available(today),
+            "pending": state.pending(today),
+        },
+    }
+    for currency in program.currencies.qualifying:
+        balances[currency] = state.qualifying.get(currency, 0)
+    return {
+        "member_id": state.member_id,
+        "tier": state.tier,
+        "enrolled_on": state.enrolled_on.isoformat(),
+        "segment": dict(state.attributes),
+        "as_of": state.as_of.isoformat(),
+        "balances": balances,
+        "held": sum(h.points for h in state.held),
+        "debt": state.debt,
+        "lots": len(state.lots),
+    }
+
+
+class ReplayWriter:
+    def __init__(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.ledger = (out / "ledger.jsonl").open("wb", buffering=1 << 20)
+        self.rejected = (out / "rejected.jsonl").open("wb")
+        self.alerts = (out / "alerts.jsonl").open("wb")
+        self.status_changes = (out / "status_changes.jsonl").open("wb")
+
+    def files(self) -> list[IO[bytes]]:
+        return [self.ledger, self.rejected, self.alerts, self.status_changes]
+
+    def close(self) -> None:
+        for f in self.files():
+            f.close()
+
+
+def replay(events: Path, program: Program, out: Path, progress: bool | None = None) -> Summary:
+    book = Book(program)
+    summary = Summary()
+    writer = ReplayWriter(out)
+    bar = Progress(os.path.getsize(events), "replay", progress)
+    read = 0
+    try:
+        with events.open("rb") as source:
+            for number, line in enumerate(source, 1):
+                read += len(line)
+                if not line.strip():
+                    continue  # blank lines are not events
+                summary.received += 1
+                try:
+                    inp = decode_external(line)
+                except Undecodable as exc:
+                    _reject(writer, summary, number, line, "undecodable", str(exc))
+                    continue
+                outcome = book.handle(inp, raw_fingerprint(line))
+                kind = "clock" if isinstance(inp, Clock) else type(inp).__name__
+                summary.received_by_type[kind] += 1
+                _record(writer, summary, number, line, outcome, top=True)
+                if number % 4096 == 0:
+                    bar.update(read)
+        bar.close(read)
+        summary.members = len(book.members)
+        with (out / "members.jsonl").open("wb", buffering=1 << 20) as members:
+            for member_id in sorted(book.members):
+                members.write(
+                    orjson.dumps(member_json(book.members[member_id], program), option=_DUMP)
+                )
+    finally:
+        writer.close()
+    (out / "summary.json").write_bytes(
+        orjson.dumps(summary.as_json(), option=orjson.OPT_INDENT_2 | _DUMP)
+    )
+    return summary
+
+
+def _reject(
+    writer: ReplayWriter, summary: Summary, number: int, line: bytes, code: str, message: str
+) -> None:
+    summary.rejected += 1
+    summary.rejected_by_code[code] += 1
+    try:
+        original: Any = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        original = line.decode("utf-8", "replace").rstrip("\n")
+    writer.rejected.write(
+        orjson.dumps(
+            {"line": number, "event": original, "code": code, "message": message}, option=_DUMP
+        )
+    )
+
+
+def _record(
+    writer: ReplayWriter, summary: Summary, number: int, line: bytes, outcome: Outcome, top: bool
+) -> None:
+    if top:
+        if outcome.kind == "applied":
+            summary.applied += 1
+        elif outcome.kind == "duplicate":
+            summary.duplicates += 1
+        else:
+            assert outcome.rejection is not None
+            _reject(
+                writer, summary, number, line, outcome.rejection.code, outcome.rejection.message
+            )
+    else:
+        summary.follow_ups[f"{type(outcome.input).__name__}:{outcome.kind}"] += 1
+    write = writer.ledger.write
+    for _member, event in outcome.events:
+        if isinstance(event, ev.PointsCredited | ev.PointsDebited | ev.QualifyingCredited):
+            write(orjson.dumps(posting_json(event.posting), option=_DUMP))
+            summary.postings += 1
+        elif isinstance(event, ev.AlertRaised):
+            writer.alerts.write(
+                orjson.dumps(
+                    {
+                        "member_id": event.member_id,
+                        "at": event.at.isoformat(),
+                        "code": event.code,
+                        "message": event.message,
+                        "cause": event.cause,
+                    },
+                    option=_DUMP,
+                )
+            )
+            summary.alerts += 1
+    for follow_up in outcome.follow_ups:
+        _record(writer, summary, number, line, follow_up, top=False)

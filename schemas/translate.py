@@ -1,0 +1,146 @@
+"""The edge: wire models in, the core's plain inputs out (and back, for follow-ups)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from pydantic import ValidationError
+
+from loyalty import inputs as i
+from schemas import events as w
+
+
+class Undecodable(ValueError):
+    """Bytes that are not a valid event; the message says why (field paths included)."""
+
+
+def describe(exc: ValidationError, limit: int = 8) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "<root>"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def decode_external(raw: bytes | str) -> i.Input:
+    """Decode one external event (JSON) into a core input, or raise Undecodable."""
+    try:
+        model = w.EXTERNAL.validate_json(raw)
+    except ValidationError as exc:
+        raise Undecodable(describe(exc)) from None
+    return to_input(model)
+
+
+def decode_any(raw: bytes | str) -> i.Input:
+    """Like `decode_external`, also accepting the engine's internal follow-ups."""
+    try:
+        model = w.ANY.validate_json(raw)
+    except ValidationError as exc:
+        raise Undecodable(describe(exc)) from None
+    return to_input(model)
+
+
+def raw_fingerprint(raw: bytes) -> str:
+    """Idempotency digest of an event's exact bytes: a redelivery is byte-identical, so the
+    same id with other bytes is a different payload (a conflict)."""
+    return hashlib.blake2b(raw.strip(), digest_size=8).hexdigest()
+
+
+def _flight(f: w.FlightSegment) -> i.Flight:
+    return i.Flight(
+        f.booking_ref,
+        f.carrier,
+        f.flight_number,
+        f.origin,
+        f.destination,
+        f.flight_date,
+        f.distance_miles,
+        f.fare_class,
+        f.cabin.value,
+        f.base_fare,
+        f.carrier_surcharges,
+        f.taxes,
+        f.currency,
+    )
+
+
+def _segment_id(e: w.FlightCancelled) -> str:
+    return (
+        f"{e.booking_ref}:{e.carrier}{e.flight_number}:{e.flight_date.isoformat()}:"
+        f"{e.origin}-{e.destination}"
+    )
+
+
+_TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
+    w.MemberEnrolled: lambda e, at: i.Enrol(
+        e.event_id, e.member_id, at, e.enrolled_on, tuple(sorted(e.segment.items()))
+    ),
+    w.Purchase: lambda e, at: i.Purchase(
+        e.event_id, e.member_id, at, e.merchant, e.category, e.amount, e.currency, e.sale_id
+    ),
+    w.Refund: lambda e, at: i.Refund(e.event_id, e.member_id, at, e.sale_id, e.amount, e.currency),
+    w.FlightFlown: lambda e, at: i.FlightFlown(e.event_id, e.member_id, at, _flight(e)),
+    w.FlightCancelled: lambda e, at: i.FlightCancelled(e.event_id, e.member_id, at, _segment_id(e)),
+    w.PartnerAccrual: lambda e, at: i.PartnerAccrual(
+        e.event_id,
+        e.member_id,
+        at,
+        e.partner_id,
+        e.partner_txn_id,
+        e.category,
+        e.amount,
+        e.currency,
+        e.points,
+    ),
+    w.Redeem: lambda e, at: i.Redeem(e.event_id, e.member_id, at, e.points, e.reward),
+    w.TransferPoints: lambda e, at: i.TransferPoints(
+        e.event_id, e.member_id, at, e.to_member_id, e.points
+    ),
+    w.StatusMatchRequest: lambda e, at: i.StatusMatchRequest(
+        e.event_id, e.member_id, at, e.competitor, e.competitor_tier, e.evidence_ref
+    ),
+    w.RetroClaim: lambda e, at: i.RetroClaim(e.event_id, e.member_id, at, _flight(e.flight)),
+    w.ManualAdjustment: lambda e, at: i.ManualAdjustment(
+        e.event_id, e.member_id, at, e.points, e.reason, e.operator_id
+    ),
+    w.Clock: lambda e, at: i.Clock(e.event_id, at),
+    w.TransferReceived: lambda e, at: i.TransferReceived(
+        e.event_id, e.member_id, at, e.from_member_id, e.transfer_id, e.points, e.fee
+    ),
+    w.TransferReturned: lambda e, at: i.TransferReturned(
+        e.event_id, e.member_id, at, e.transfer_id, e.points, e.reason
+    ),
+}
+
+
+def to_input(model: w.Envelope) -> i.Input:
+    at = model.occurred_at.astimezone(UTC)
+    return _TO_INPUT[type(model)](model, at)
+
+
+def follow_up_to_wire(inp: i.TransferReceived | i.TransferReturned) -> w.Envelope:
+    """Follow-ups travel between partitions as internal events."""
+    if isinstance(inp, i.TransferReceived):
+        return w.TransferReceived(
+            type="transfer_received",
+            event_id=inp.event_id,
+            member_id=inp.member_id,
+            occurred_at=inp.at,
+            from_member_id=inp.from_member_id,
+            transfer_id=inp.transfer_id,
+            points=inp.points,
+            fee=inp.fee,
+        )
+    return w.TransferReturned(
+        type="transfer_returned",
+        event_id=inp.event_id,
+        member_id=inp.member_id,
+        occurred_at=inp.at,
+        transfer_id=inp.transfer_id,
+        points=inp.points,
+        reason=inp.reason,
+    )

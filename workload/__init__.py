@@ -1,0 +1,1 @@
+"""Deterministic, realistic workloads for tests, benchmarks and demos (`loyalty generate`)."""
