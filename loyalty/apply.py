@@ -27,6 +27,14 @@ def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
     return state
 
 
+def apply_all(state: MemberState, events: list[ev.DomainEvent]) -> MemberState:
+    """`apply` over a list, for an existing member (the hot path: one dispatch per event)."""
+    handlers = _HANDLERS
+    for event in events:
+        handlers[type(event)](state, event)
+    return state
+
+
 def _credited(state: MemberState, event: ev.PointsCredited) -> None:
     points = event.posting.points
     lots = state.lots
@@ -153,6 +161,13 @@ def _recorded(state: MemberState, event: ev.EventRecorded) -> None:
         state.as_of = event.at
 
 
+def _rejection(state: MemberState, event: ev.RejectionRecorded) -> None:
+    seen = state.seen
+    seen[event.event_id] = event.fingerprint
+    while len(seen) > event.keep:
+        del seen[next(iter(seen))]
+
+
 def _time(state: MemberState, event: ev.TimeAdvanced) -> None:
     if event.to > state.as_of:
         state.as_of = event.to
@@ -177,6 +192,7 @@ _HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
     ev.ActivityRecorded: _activity,
     ev.TransferSent: _transfer_sent,
     ev.EventRecorded: _recorded,
+    ev.RejectionRecorded: _rejection,
     ev.TimeAdvanced: _time,
     ev.AlertRaised: _nothing,
     ev.FollowUpIssued: _nothing,

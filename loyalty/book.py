@@ -13,7 +13,7 @@ from datetime import date
 from typing import Literal
 
 from loyalty import events as ev
-from loyalty.apply import apply
+from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
 from loyalty.inputs import Clock, Input, MemberInput
@@ -46,6 +46,7 @@ class Book:
         self._due: list[tuple[date, str]] = []
         self._scheduled: dict[str, date] = {}
         self._clocks: dict[str, None] = {}  # recent clock event ids, oldest first
+        self._strangers: dict[str, dict[str, str]] = {}  # member id -> rejected event ids
 
     def handle(self, inp: Input, print_: str | None = None) -> Outcome:
         """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
@@ -62,8 +63,9 @@ class Book:
     def _handle_member(self, inp: MemberInput, print_: str) -> Outcome:
         member_id = inp.member_id
         state = self.members.get(member_id)
-        if state is not None and inp.event_id in state.seen:
-            if state.seen[inp.event_id] == print_:
+        seen = state.seen if state is not None else self._strangers.get(member_id, {})
+        if inp.event_id in seen:
+            if seen[inp.event_id] == print_:
                 return Outcome("duplicate", inp)
             return Outcome(
                 "rejected",
@@ -82,10 +84,18 @@ class Book:
             decided = decide(state, inp, self.program)
         except Rejected as rejected:
             outcome.kind, outcome.rejection = "rejected", rejected
+            # Remembered like an applied event, so a redelivery stays a duplicate even when
+            # it would now pass (e.g. a redemption after points arrived).
+            keep = self.program.windows.event_ids_kept
+            if state is not None:
+                self._apply(state, [ev.RejectionRecorded(inp.event_id, print_, keep)], outcome)
+            else:
+                self._remember_stranger(member_id, inp.event_id, print_)
             self._schedule(state)
             return outcome
         if state is None and decided and isinstance(decided[0], ev.Enrolled):
             state = apply(None, decided[0])
+            state.seen.update(self._strangers.pop(member_id, {}))
             self.members[member_id] = state
             outcome.events.append((member_id, decided[0]))
             decided = decided[1:]
@@ -101,15 +111,22 @@ class Book:
                 outcome.follow_ups.append(self._handle_member(follow_up, fingerprint(follow_up)))
         return outcome
 
+    def _remember_stranger(self, member_id: str, event_id: str, print_: str) -> None:
+        """Event ids rejected for a member id that is not enrolled (yet)."""
+        seen = self._strangers.setdefault(member_id, {})
+        seen[event_id] = print_
+        while len(seen) > self.program.windows.event_ids_kept:
+            del seen[next(iter(seen))]
+
     def _apply(
         self, state: MemberState | None, events: list[ev.DomainEvent], outcome: Outcome
     ) -> None:
-        member_id = outcome.input.member_id if not isinstance(outcome.input, Clock) else ""
-        for event in events:
-            if state is not None:
-                apply(state, event)
-                member_id = state.member_id
-            outcome.events.append((member_id, event))
+        if state is None:
+            member_id = outcome.input.member_id if not isinstance(outcome.input, Clock) else ""
+        else:
+            apply_all(state, events)
+            member_id = state.member_id
+        outcome.events.extend([(member_id, event) for event in events])
 
     def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
         """Process every member with something due up to the clock's time."""

@@ -2,6 +2,9 @@
 
 The wire models in `schemas.events` are translated into these at the edge. `at` is the event's
 `occurred_at` in UTC; it is the only notion of time the core has.
+
+Inputs are never mutated; they are slotted, not frozen, dataclasses for construction speed
+(see `loyalty.events`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Enrol:
     event_id: str
     member_id: str
@@ -20,7 +23,7 @@ class Enrol:
     attributes: tuple[tuple[str, str], ...] = ()  # segment attributes, sorted by name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Purchase:
     event_id: str
     member_id: str
@@ -32,7 +35,7 @@ class Purchase:
     sale_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refund:
     event_id: str
     member_id: str
@@ -42,7 +45,7 @@ class Refund:
     currency: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Flight:
     """One flown segment, as the booking/departure-control system reports it."""
 
@@ -68,7 +71,7 @@ class Flight:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FlightFlown:
     event_id: str
     member_id: str
@@ -76,7 +79,7 @@ class FlightFlown:
     flight: Flight
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FlightCancelled:
     event_id: str
     member_id: str
@@ -84,7 +87,7 @@ class FlightCancelled:
     segment_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PartnerAccrual:
     event_id: str
     member_id: str
@@ -97,7 +100,7 @@ class PartnerAccrual:
     points: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Redeem:
     event_id: str
     member_id: str
@@ -106,7 +109,7 @@ class Redeem:
     reward: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransferPoints:
     event_id: str
     member_id: str  # the sender
@@ -115,7 +118,7 @@ class TransferPoints:
     points: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransferReceived:
     """Internal follow-up of an accepted transfer, addressed to the recipient."""
 
@@ -128,7 +131,7 @@ class TransferReceived:
     fee: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransferReturned:
     """Internal follow-up when the recipient cannot take the points: back to the sender."""
 
@@ -140,7 +143,7 @@ class TransferReturned:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StatusMatchRequest:
     event_id: str
     member_id: str
@@ -150,7 +153,7 @@ class StatusMatchRequest:
     evidence_ref: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RetroClaim:
     event_id: str
     member_id: str
@@ -158,7 +161,7 @@ class RetroClaim:
     flight: Flight
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ManualAdjustment:
     event_id: str
     member_id: str
@@ -168,7 +171,7 @@ class ManualAdjustment:
     operator_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Clock:
     event_id: str
     at: datetime

@@ -24,7 +24,7 @@ class Lot:
     remaining: int  # negative only for the debt lot
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Posting:
     """One line of the ledger. Its id is derived from its cause, so replays produce it again."""
 
@@ -64,7 +64,7 @@ class SegmentCredit:
     reversed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hold:
     hold_id: str
     at: datetime
