@@ -1,0 +1,61 @@
+"""Programme YAML: the shipped examples load; errors name the field path and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loyalty.program import ExpiryPolicy, FlightMethod
+from schemas.program import ProgramError, load_program, parse_program
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRLINE = (ROOT / "programs/airline.yaml").read_text()
+
+
+def test_the_airline_example_loads_with_revenue_and_distance_carriers() -> None:
+    program = load_program(ROOT / "programs/airline.yaml")
+    carriers = program.earn.flights.carriers if program.earn.flights else {}
+    assert carriers["SK"].method is FlightMethod.REVENUE
+    assert [int(carriers["SK"].points_per_unit[t]) for t in program.tiers] == [5, 7, 8, 9, 11]
+    assert carriers["PA"].method is FlightMethod.DISTANCE
+    assert program.expiry.policy is ExpiryPolicy.INACTIVITY
+
+
+def test_the_retail_example_loads_with_lot_expiry_and_a_return_window() -> None:
+    program = load_program(ROOT / "programs/retail.yaml")
+    assert program.earn.flights is None
+    assert program.expiry.policy is ExpiryPolicy.AFTER_EARNING
+    assert program.pending.days == 30
+
+
+def test_a_misspelt_key_is_an_error_with_its_line() -> None:
+    with pytest.raises(ProgramError, match=r"pendin \(line \d+\): Unexpected keyword"):
+        parse_program(AIRLINE.replace("pending:", "pendin:"))
+
+
+def test_a_wrong_type_names_the_nested_field_and_line() -> None:
+    text = AIRLINE.replace("fee_percent: 10", "fee_percent: ten")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "fee_percent" in row)
+    with pytest.raises(ProgramError, match=rf"transfers\.fee_percent \(line {line}\)"):
+        parse_program(text)
+
+
+def test_business_constraints_are_checked_too() -> None:
+    with pytest.raises(ProgramError, match="min_points must be >= 0"):
+        parse_program(AIRLINE.replace("min_points: 500", "min_points: -5"))
+    with pytest.raises(ProgramError, match="needs exactly the tiers"):
+        parse_program(AIRLINE.replace("{blue: 5, silver: 7", "{blue: 5, silverx: 7"))
+    with pytest.raises(ProgramError, match="not declared"):
+        parse_program(
+            AIRLINE.replace("qualifying_segments: qualifying_segments", "qualifying_segments: legs")
+        )
+
+
+def test_unreadable_or_non_mapping_files_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(ProgramError, match="cannot read"):
+        load_program(tmp_path / "missing.yaml")
+    with pytest.raises(ProgramError, match="mapping"):
+        parse_program("- just\n- a list\n")
+    with pytest.raises(ProgramError, match="not valid YAML"):
+        parse_program("a: [unclosed\n")
