@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit integration infra-up infra-down clean
+.PHONY: install demo test lint typecheck unit integration bench-core infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ unit: install
 
 integration: install
 	$(BIN)/pytest -ra tests/integration
+
+# Replays a generated 1M-event workload through the core; prints events/s and baselines.
+bench-core: install
+	$(BIN)/python -m bench.core $(BENCH_ARGS)
 
 infra-up: install
 	$(BIN)/loyalty infra up

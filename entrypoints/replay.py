@@ -25,6 +25,7 @@ from loyalty.state import MemberState, Posting
 from schemas.translate import Undecodable, decode_external, raw_fingerprint
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
+_POSTINGS = frozenset({ev.PointsCredited, ev.PointsDebited, ev.QualifyingCredited})
 
 
 @dataclass
@@ -184,10 +185,13 @@ def _record(
         summary.follow_ups[f"{type(outcome.input).__name__}:{outcome.kind}"] += 1
     write = writer.ledger.write
     for _member, event in outcome.events:
-        if isinstance(event, ev.PointsCredited | ev.PointsDebited | ev.QualifyingCredited):
-            write(orjson.dumps(posting_json(event.posting), option=_DUMP))
+        kind = type(event)
+        if kind in _POSTINGS:
+            # orjson writes the slotted Posting dataclass field by field, as posting_json does.
+            write(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
             summary.postings += 1
-        elif isinstance(event, ev.AlertRaised):
+        elif kind is ev.AlertRaised:
+            assert isinstance(event, ev.AlertRaised)
             writer.alerts.write(
                 orjson.dumps(
                     {
