@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from loyalty.book import Book, Outcome
 from loyalty.inputs import Clock
 from loyalty.program import Program
 from loyalty.state import MemberState, Posting
+from schemas.member_events import STATUS_EVENTS, status_record
 from schemas.translate import Undecodable, decode_external, raw_fingerprint
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
@@ -90,9 +92,38 @@ def member_json(state: MemberState, program: Program) -> dict[str, Any]:
         "segment": dict(state.attributes),
         "as_of": state.as_of.isoformat(),
         "balances": balances,
+        "earned_tier": state.earned_tier,
+        "lifetime_tier": state.lifetime_tier,
+        "class_code": state.class_code,
+        "lifecycle_stage": state.stage,
+        "match": _match_json(state),
+        "period": {
+            "start": _iso(state.period_start),
+            "end": _iso(state.period_end),
+            "qualifying": dict(sorted(state.period_qualifying.items())),
+        },
         "held": sum(h.points for h in state.held),
         "debt": state.debt,
         "lots": len(state.lots),
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _match_json(state: MemberState) -> dict[str, Any] | None:
+    match = state.match
+    if match is None:
+        return None
+    return {
+        "tier": match.tier,
+        "competitor": match.competitor,
+        "granted_on": match.granted_on.isoformat(),
+        "ends_on": match.ends_on.isoformat(),
+        "target": match.target,
+        "progress": match.progress,
+        "confirmed_until": _iso(match.confirmed_until),
     }
 
 
@@ -190,6 +221,9 @@ def _record(
             # orjson writes the slotted Posting dataclass field by field, as posting_json does.
             write(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
             summary.postings += 1
+        elif kind in STATUS_EVENTS:
+            writer.status_changes.write(orjson.dumps(status_record(event), option=_DUMP))
+            summary.status_changes += 1
         elif kind is ev.AlertRaised:
             assert isinstance(event, ev.AlertRaised)
             writer.alerts.write(

@@ -9,6 +9,7 @@ from typing import Any
 
 from loyalty import events as ev
 from loyalty.lots import lot_id
+from loyalty.program_status import LifecycleStage
 from loyalty.state import DEBT_LOT, Lot, MemberState
 
 
@@ -20,6 +21,8 @@ def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
             tier=event.tier,
             as_of=event.at,
             attributes=event.attributes,
+            earned_tier=event.tier,
+            stage=LifecycleStage.EXPLORATION.value,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} for a member that does not exist")
@@ -79,8 +82,10 @@ def _debited(state: MemberState, event: ev.PointsDebited) -> None:
 
 
 def _qualifying(state: MemberState, event: ev.QualifyingCredited) -> None:
-    currency = event.posting.currency
-    state.qualifying[currency] = state.qualifying.get(currency, 0) + event.posting.points
+    currency, points = event.posting.currency, event.posting.points
+    state.qualifying[currency] = state.qualifying.get(currency, 0) + points
+    # Credit (and reversals) count towards the period in progress when they are processed.
+    state.period_qualifying[currency] = state.period_qualifying.get(currency, 0) + points
 
 
 def _forget_before(records: dict[str, Any], before: date, day_of: Callable[[Any], date]) -> None:
@@ -146,6 +151,8 @@ def _purchase_counted(state: MemberState, event: ev.PurchaseCounted) -> None:
 def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
     if state.last_activity_on is None or event.on > state.last_activity_on:
         state.last_activity_on = event.on
+    day = event.on.toordinal()
+    state.activity_days[day] = state.activity_days.get(day, 0) + 1
 
 
 def _transfer_sent(state: MemberState, event: ev.TransferSent) -> None:
@@ -173,6 +180,73 @@ def _time(state: MemberState, event: ev.TimeAdvanced) -> None:
         state.as_of = event.to
 
 
+def _period_opened(state: MemberState, event: ev.PeriodOpened) -> None:
+    state.period_start, state.period_end = event.start, event.end
+    state.period_qualifying = dict(event.qualifying)
+
+
+def _period_closed(state: MemberState, event: ev.PeriodClosed) -> None:
+    state.earned_tier = event.earned_tier
+    for tier in event.periods_at:
+        state.periods_at[tier] = state.periods_at.get(tier, 0) + 1
+    if event.lifetime_tier is not None:
+        state.lifetime_tier = event.lifetime_tier
+
+
+def _earned_raised(state: MemberState, event: ev.EarnedTierRaised) -> None:
+    state.earned_tier = event.tier
+
+
+def _tier_changed(state: MemberState, event: ev.TierChanged) -> None:
+    state.tier = event.to_tier
+
+
+def _class_changed(state: MemberState, event: ev.ClassChanged) -> None:
+    state.class_code = event.to_code
+
+
+def _volume(state: MemberState, event: ev.VolumeCounted) -> None:
+    volumes = state.grading_volume
+    volumes[event.period] = volumes.get(event.period, 0) + event.amount
+    if len(volumes) > 2:  # only the period in progress and the one just ended matter
+        for stale in sorted(volumes)[:-2]:
+            del volumes[stale]
+
+
+def _match_granted(state: MemberState, event: ev.MatchGranted) -> None:
+    state.match = event.match
+    state.last_match_on = event.at.date()
+
+
+def _match_progressed(state: MemberState, event: ev.MatchProgressed) -> None:
+    if state.match is not None:
+        progress = state.match.progress
+        for currency, amount in event.credits.items():
+            progress[currency] = progress.get(currency, 0) + amount
+
+
+def _match_confirmed(state: MemberState, event: ev.MatchConfirmed) -> None:
+    if state.match is not None:
+        state.match.confirmed_until = event.confirmed_until
+
+
+def _match_over(state: MemberState, event: ev.MatchExpired | ev.MatchEnded) -> None:
+    state.match = None
+
+
+def _stage(state: MemberState, event: ev.StageChanged) -> None:
+    state.stage = event.to_stage
+
+
+def _activity_pruned(state: MemberState, event: ev.ActivityPruned) -> None:
+    for day in [d for d in state.activity_days if d < event.before]:
+        del state.activity_days[day]
+
+
+def _rule_fired(state: MemberState, event: ev.RuleFired) -> None:
+    state.rules_fired[event.rule_id] = event.at.date()
+
+
 def _nothing(state: MemberState, event: Any) -> None:
     """Events for the outside world (alerts, follow-ups) leave the member as it is."""
 
@@ -194,6 +268,21 @@ _HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
     ev.EventRecorded: _recorded,
     ev.RejectionRecorded: _rejection,
     ev.TimeAdvanced: _time,
+    ev.PeriodOpened: _period_opened,
+    ev.PeriodClosed: _period_closed,
+    ev.EarnedTierRaised: _earned_raised,
+    ev.TierChanged: _tier_changed,
+    ev.ClassChanged: _class_changed,
+    ev.VolumeCounted: _volume,
+    ev.MatchGranted: _match_granted,
+    ev.MatchProgressed: _match_progressed,
+    ev.MatchConfirmed: _match_confirmed,
+    ev.MatchExpired: _match_over,
+    ev.MatchEnded: _match_over,
+    ev.StageChanged: _stage,
+    ev.ActivityPruned: _activity_pruned,
+    ev.RuleFired: _rule_fired,
+    ev.BarrierApplied: _nothing,
     ev.AlertRaised: _nothing,
     ev.FollowUpIssued: _nothing,
 }

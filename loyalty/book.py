@@ -1,4 +1,5 @@
-"""The book of all members: idempotency, time, follow-ups between members, and the due index.
+"""The book of all members: idempotency, time, follow-ups between members, the due index and
+grading.
 
 Pure and in memory: `loyalty replay` drives one book over a whole file; the stream engine drives
 one per partition. Same inputs in the same order per member give the same postings and states.
@@ -8,21 +9,40 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from loyalty import events as ev
 from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
+from loyalty.grading import Histogram, band_for, class_code, period_key, segment_of, thresholds
 from loyalty.inputs import Clock, Input, MemberInput
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
+from loyalty.retention import decide_rules
 from loyalty.state import MemberState
+from loyalty.status import decide_derived, decide_status
 
 CLOCK_IDS_KEPT = 1000
 OutcomeKind = Literal["applied", "duplicate", "rejected"]
+INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
+    "Enrol": "member_enrolled",
+    "Purchase": "purchase",
+    "Refund": "refund",
+    "FlightFlown": "flight_flown",
+    "FlightCancelled": "flight_cancelled",
+    "PartnerAccrual": "partner_accrual",
+    "Redeem": "redeem",
+    "TransferPoints": "transfer_points",
+    "TransferReceived": "transfer_received",
+    "TransferReturned": "transfer_returned",
+    "StatusMatchRequest": "status_match_request",
+    "RetroClaim": "retro_claim",
+    "ManualAdjustment": "manual_adjustment",
+}
 
 
 def fingerprint(inp: MemberInput) -> str:
@@ -39,6 +59,14 @@ class Outcome:
     follow_ups: list[Outcome] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GradingResult:
+    period: str
+    segment: str
+    histogram: Histogram
+    thresholds: list[int | None]
+
+
 class Book:
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -47,6 +75,8 @@ class Book:
         self._scheduled: dict[str, date] = {}
         self._clocks: dict[str, None] = {}  # recent clock event ids, oldest first
         self._strangers: dict[str, dict[str, str]] = {}  # member id -> rejected event ids
+        self._grading_period: str | None = None  # the grading period of the latest clock
+        self.gradings: list[GradingResult] = []
 
     def handle(self, inp: Input, print_: str | None = None) -> Outcome:
         """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
@@ -57,7 +87,9 @@ class Book:
             self._clocks[inp.event_id] = None
             if len(self._clocks) > CLOCK_IDS_KEPT:
                 del self._clocks[next(iter(self._clocks))]
-            return Outcome("applied", inp, self.advance(inp))
+            outcome = Outcome("applied", inp, self.advance(inp))
+            outcome.events += self._grade_if_period_ended(inp)
+            return outcome
         return self._handle_member(inp, print_ or fingerprint(inp))
 
     def _handle_member(self, inp: MemberInput, print_: str) -> Outcome:
@@ -79,7 +111,7 @@ class Book:
         due = self._scheduled.get(member_id)
         if state is not None and due is not None and due <= inp.at.date():
             # Time passes up to the event before the event itself is decided.
-            self._apply(state, decide_due(state, self.program, inp.at), outcome)
+            self._time_passes(state, inp.at, inp.event_id, outcome.events)
         try:
             decided = decide(state, inp, self.program)
         except Rejected as rejected:
@@ -88,7 +120,9 @@ class Book:
             # it would now pass (e.g. a redemption after points arrived).
             keep = self.program.windows.event_ids_kept
             if state is not None:
-                self._apply(state, [ev.RejectionRecorded(inp.event_id, print_, keep)], outcome)
+                self._apply(
+                    state, [ev.RejectionRecorded(inp.event_id, print_, keep)], outcome.events
+                )
             else:
                 self._remember_stranger(member_id, inp.event_id, print_)
             self._schedule(state)
@@ -99,17 +133,43 @@ class Book:
             self.members[member_id] = state
             outcome.events.append((member_id, decided[0]))
             decided = decided[1:]
-        if state is not None:
+        if state is None:  # a transfer credit for a non-member: only the return follow-up
+            outcome.events += [(member_id, event) for event in decided]
+        else:
+            decided += decide_derived(state, self.program, decided, inp.at, inp.event_id)
             decided.append(
                 ev.EventRecorded(inp.event_id, print_, inp.at, self.program.windows.event_ids_kept)
             )
-        self._apply(state, decided, outcome)
-        self._schedule(state)
+            self._apply(state, decided, outcome.events)
+            self._settle(
+                state, inp.at, inp.event_id, outcome.events, INPUT_TYPES.get(type(inp).__name__)
+            )
+            self._schedule(state)
         for event in decided:
             if isinstance(event, ev.FollowUpIssued):
                 follow_up = event.follow_up
                 outcome.follow_ups.append(self._handle_member(follow_up, fingerprint(follow_up)))
         return outcome
+
+    def _time_passes(
+        self, state: MemberState, now: datetime, cause: str, out: list[tuple[str, ev.DomainEvent]]
+    ) -> None:
+        events = decide_due(state, self.program, now, cause)
+        if events:
+            self._apply(state, events, out)
+            self._settle(state, now, cause, out, None)
+
+    def _settle(
+        self,
+        state: MemberState,
+        now: datetime,
+        cause: str,
+        out: list[tuple[str, ev.DomainEvent]],
+        input_type: str | None,
+    ) -> None:
+        """Status follows the change: tier, match, stage; then the retention rules."""
+        self._apply(state, decide_status(state, self.program, now, cause), out)
+        self._apply(state, decide_rules(state, self.program, now, cause, input_type), out)
 
     def _remember_stranger(self, member_id: str, event_id: str, print_: str) -> None:
         """Event ids rejected for a member id that is not enrolled (yet)."""
@@ -119,14 +179,15 @@ class Book:
             del seen[next(iter(seen))]
 
     def _apply(
-        self, state: MemberState | None, events: list[ev.DomainEvent], outcome: Outcome
+        self,
+        state: MemberState,
+        events: list[ev.DomainEvent],
+        out: list[tuple[str, ev.DomainEvent]],
     ) -> None:
-        if state is None:
-            member_id = outcome.input.member_id if not isinstance(outcome.input, Clock) else ""
-        else:
+        if events:
             apply_all(state, events)
             member_id = state.member_id
-        outcome.events.extend([(member_id, event) for event in events])
+            out.extend([(member_id, event) for event in events])
 
     def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
         """Process every member with something due up to the clock's time."""
@@ -138,11 +199,71 @@ class Book:
                 continue  # superseded entry
             del self._scheduled[member_id]
             state = self.members[member_id]
-            for event in decide_due(state, self.program, clock.at):
-                apply(state, event)
-                done.append((member_id, event))
+            self._time_passes(state, clock.at, clock.event_id, done)
             self._schedule(state)
         return done
+
+    # -- grading ------------------------------------------------------------------------------
+    def _grade_if_period_ended(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
+        grading = self.program.grading
+        if grading is None:
+            return []
+        current = period_key(grading, clock.at.date())
+        ended, self._grading_period = self._grading_period, current
+        if ended is None or ended == current:
+            return []
+        return self.grade(ended, clock.at, clock.event_id)
+
+    def segment_histograms(self, period: str) -> dict[str, Histogram]:
+        """Per segment: how many members had each volume in `period` (mergeable)."""
+        grading = self.program.grading
+        assert grading is not None
+        histograms: dict[str, Histogram] = {}
+        for state in self.members.values():
+            segment = segment_of(grading, state.attributes)
+            histograms.setdefault(segment, Counter())[state.grading_volume.get(period, 0)] += 1
+        return histograms
+
+    def apply_grades(
+        self,
+        period: str,
+        limits: dict[str, list[int | None]],
+        ranked: set[str],
+        now: datetime,
+        cause: str,
+    ) -> list[tuple[str, ev.DomainEvent]]:
+        """Give every member the band its volume earns under the segment's thresholds."""
+        grading = self.program.grading
+        assert grading is not None
+        out: list[tuple[str, ev.DomainEvent]] = []
+        for member_id in sorted(self.members):
+            state = self.members[member_id]
+            segment = segment_of(grading, state.attributes)
+            volume = state.grading_volume.get(period, 0)
+            band = band_for(grading, limits[segment], volume, segment in ranked)
+            code = class_code(segment, band)
+            if code != state.class_code:
+                reason = (
+                    f"{period}: volume {volume} in segment {segment}; thresholds {limits[segment]}"
+                )
+                self._apply(
+                    state,
+                    [ev.ClassChanged(member_id, now, state.class_code, code, cause, reason)],
+                    out,
+                )
+        return out
+
+    def grade(self, period: str, now: datetime, cause: str) -> list[tuple[str, ev.DomainEvent]]:
+        grading = self.program.grading
+        assert grading is not None
+        histograms = self.segment_histograms(period)
+        limits = {segment: thresholds(grading, h) for segment, h in histograms.items()}
+        ranked = {s for s, h in histograms.items() if sum(h.values()) >= grading.min_segment_size}
+        for segment in sorted(histograms):
+            self.gradings.append(
+                GradingResult(period, segment, histograms[segment], limits[segment])
+            )
+        return self.apply_grades(period, limits, ranked, now, cause)
 
     def _schedule(self, state: MemberState | None) -> None:
         if state is None:

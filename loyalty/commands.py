@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from loyalty import events as ev
+from loyalty.calendar import add_months
 from loyalty.crediting import credit, debit, debit_from, earning_day
 from loyalty.inputs import (
     Enrol,
@@ -18,13 +19,19 @@ from loyalty.inputs import (
 from loyalty.lots import available_lots, fifo_draws, split_draws
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected, check
+from loyalty.retention import check_transfer_allowed
 from loyalty.rounding import to_points
-from loyalty.state import MemberState
+from loyalty.state import Match, MemberState
+from loyalty.tiers import period_containing
 
 
 def decide_enrol(state: MemberState | None, e: Enrol, program: Program) -> list[ev.DomainEvent]:
     check(state is None, Code.ALREADY_ENROLLED, f"member {e.member_id} is already enrolled")
-    return [ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.base_tier, e.attributes)]
+    start, end = period_containing(program, e.enrolled_on, e.at.date())
+    return [
+        ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.base_tier, e.attributes),
+        ev.PeriodOpened(start, end, {}),
+    ]
 
 
 def _check_available(state: MemberState, points: int, what: str, at: datetime) -> None:
@@ -89,6 +96,7 @@ def decide_transfer(
             Code.TRANSFER_OVER_YEARLY_CAP,
             f"{sent} points already sent in {year}; the yearly cap is {rule.max_per_year}",
         )
+    check_transfer_allowed(state, program, t.at, t.points)
     fee = transfer_fee(program, t.points)
     _check_available(state, t.points + fee, f"transfer of {t.points} + fee {fee}", t.at)
     lots = available_lots(state, earning_day(state, t.at))
@@ -143,10 +151,43 @@ def decide_transfer_returned(
 def decide_status_match(
     state: MemberState, s: StatusMatchRequest, program: Program
 ) -> list[ev.DomainEvent]:
-    raise Rejected(
-        Code.STATUS_MATCH_UNAVAILABLE,
-        f"{program.name} has no status-match mapping for {s.competitor}",
+    rules = program.status_match
+    if rules is None:
+        raise Rejected(Code.STATUS_MATCH_UNAVAILABLE, f"{program.name} offers no status match")
+    mapping = rules.programmes.get(s.competitor)
+    if mapping is None:
+        raise Rejected(Code.UNKNOWN_COMPETITOR, f"no status match with {s.competitor}")
+    tier = mapping.get(s.competitor_tier)
+    if tier is None:
+        raise Rejected(
+            Code.UNKNOWN_COMPETITOR_TIER, f"{s.competitor} tier {s.competitor_tier} is not matched"
+        )
+    today = earning_day(state, s.at)
+    if state.last_match_on is not None:
+        again = add_months(state.last_match_on, 12 * rules.once_every_years)
+        check(
+            today >= again,
+            Code.MATCH_TOO_RECENT,
+            f"last status match on {state.last_match_on}; the next one from {again}",
+        )
+    check(
+        program.rank(state.tier) < program.rank(tier),
+        Code.ALREADY_AT_TIER,
+        f"member already holds {state.tier}, at or above the matched {tier}",
     )
+    ends_on = today + timedelta(days=rules.challenge_days - 1)
+    match = Match(s.event_id, s.competitor, tier, today, ends_on, dict(rules.target))
+    return [
+        ev.MatchGranted(
+            state.member_id,
+            s.at,
+            match,
+            state.tier,
+            s.event_id,
+            f"{s.competitor} {s.competitor_tier} (evidence {s.evidence_ref}): "
+            f"{tier} until {ends_on} unless {dict(rules.target)} is earned",
+        )
+    ]
 
 
 def decide_adjustment(

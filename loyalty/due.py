@@ -1,4 +1,5 @@
-"""What time alone does to a member: pending points unlock, points expire.
+"""What time alone does to a member: pending points unlock, points expire, qualification
+periods end, status-match windows close, lifecycle stages move.
 
 Run for a member before each of its events and, through the book's due index, at clock events;
 both give the same postings because expiry postings are dated at their due day, not at the
@@ -11,25 +12,36 @@ from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
+from loyalty.lifecycle import next_check
 from loyalty.program import ExpiryPolicy, Program
 from loyalty.state import DEBT_LOT, MemberState, Posting
+from loyalty.tiers import decide_period_end
 
 
 def next_due(state: MemberState, program: Program) -> date | None:
     """The first day on which time alone changes this member, or None."""
     today = state.as_of.date()
-    due: date | None = None
+    candidates: list[date] = []
     # Pending lots are the recent ones: walk back only over the pending window.
     horizon = today - timedelta(days=program.pending.days)
     for lot in reversed(state.lots):
         if lot.earned_on < horizon:
             break
-        if lot.unlock_on > today and (due is None or lot.unlock_on < due):
-            due = lot.unlock_on
+        if lot.unlock_on > today:
+            candidates.append(lot.unlock_on)
     expiry = _expiry_due(state, program)
-    if expiry is not None and (due is None or expiry < due):
-        due = expiry
-    return due
+    if expiry is not None:
+        candidates.append(expiry)
+    if state.period_end is not None:
+        candidates.append(state.period_end + timedelta(days=1))
+    match = state.match
+    if match is not None:
+        last = match.confirmed_until or match.ends_on
+        candidates.append(last + timedelta(days=1))
+    stage_check = next_check(state, program)
+    if stage_check is not None:
+        candidates.append(stage_check)
+    return min(candidates) if candidates else None
 
 
 def _expiry_due(state: MemberState, program: Program) -> date | None:
@@ -48,46 +60,45 @@ def _expiry_due(state: MemberState, program: Program) -> date | None:
     return None
 
 
-def decide_due(state: MemberState, program: Program, now: datetime) -> list[ev.DomainEvent]:
+def decide_due(
+    state: MemberState, program: Program, now: datetime, cause: str = "time"
+) -> list[ev.DomainEvent]:
     """Domain events for everything due up to `now` (empty when nothing is)."""
     due = next_due(state, program)
     day = now.date()
     if due is None or due > day:
         return []
     events: list[ev.DomainEvent] = []
+    if state.period_end is not None and state.period_end < day:
+        events += decide_period_end(state, program, now, cause)
     policy = program.expiry.policy
+    expiring: list[tuple[str, int, date]] = []
     if policy is ExpiryPolicy.AFTER_EARNING:
         expiring = [
-            (lot, lot.expires_on)
+            (lot.lot_id, lot.remaining, lot.expires_on)
             for lot in state.lots
             if lot.remaining > 0 and lot.expires_on is not None and lot.expires_on <= day
         ]
     elif policy is ExpiryPolicy.INACTIVITY and state.last_activity_on is not None:
         inactive_from = add_months(state.last_activity_on, program.expiry.months)
-        expiring = (
-            [
-                (lot, inactive_from)
+        if inactive_from <= day:
+            expiring = [
+                (lot.lot_id, lot.remaining, inactive_from)
                 for lot in state.lots
                 if lot.remaining > 0 and lot.lot_id != DEBT_LOT
             ]
-            if inactive_from <= day
-            else []
-        )
-    else:
-        expiring = []
-    for lot, on in expiring:
-        assert on is not None
-        cause = f"expire/{state.member_id}/{lot.lot_id}"
+    for lot_id, remaining, on in expiring:
+        posting_id = f"expire/{state.member_id}/{lot_id}"
         posting = Posting(
-            cause,
+            posting_id,
             state.member_id,
             start_of(on),
             program.currencies.points,
-            -lot.remaining,
+            -remaining,
             "expire",
-            cause,
-            lot.lot_id,
+            posting_id,
+            lot_id,
         )
-        events.append(ev.PointsDebited(posting, ((lot.lot_id, lot.remaining),)))
+        events.append(ev.PointsDebited(posting, ((lot_id, remaining),)))
     events.append(ev.TimeAdvanced(now))
     return events

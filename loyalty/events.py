@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty.inputs import MemberInput
-from loyalty.state import Hold, Posting, Sale, SegmentCredit
+from loyalty.state import Hold, Match, Posting, Sale, SegmentCredit
 
 
 @dataclass(slots=True)
@@ -150,6 +150,137 @@ class TimeAdvanced:
     to: datetime
 
 
+# -- status (domain core II) ---------------------------------------------------------------
+# Events carrying `member_id, at, cause, reason` are also status-change records for operators
+# and downstream systems (status_changes.jsonl, the member-events topic).
+
+
+@dataclass(slots=True)
+class PeriodOpened:
+    """A qualification period starts (at enrolment and at every period end)."""
+
+    start: date
+    end: date
+    qualifying: dict[str, int]  # rollover credit the period starts with
+
+
+@dataclass(slots=True)
+class PeriodClosed:
+    earned_tier: str  # the tier requalified for the next period
+    periods_at: tuple[str, ...]  # tiers the ended period counts towards (lifetime status)
+    lifetime_tier: str | None
+
+
+@dataclass(slots=True)
+class EarnedTierRaised:
+    tier: str
+
+
+@dataclass(slots=True)
+class TierChanged:
+    member_id: str
+    at: datetime
+    from_tier: str
+    to_tier: str
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ClassChanged:
+    member_id: str
+    at: datetime
+    from_code: str | None
+    to_code: str
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class VolumeCounted:
+    period: str  # grading period key
+    amount: int
+
+
+@dataclass(slots=True)
+class MatchGranted:
+    member_id: str
+    at: datetime
+    match: Match
+    from_tier: str
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class MatchProgressed:
+    credits: dict[str, int]
+
+
+@dataclass(slots=True)
+class MatchConfirmed:
+    member_id: str
+    at: datetime
+    tier: str
+    confirmed_until: date
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class MatchExpired:
+    member_id: str
+    at: datetime
+    tier: str
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class MatchEnded:
+    """A confirmed match has run its course; the tier falls back to what was earned."""
+
+
+@dataclass(slots=True)
+class StageChanged:
+    member_id: str
+    at: datetime
+    from_stage: str
+    to_stage: str
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ActivityPruned:
+    before: int  # day ordinal: older activity no longer matters
+
+
+@dataclass(slots=True)
+class RuleFired:
+    """A retention rule held: a barrier flag or a retention offer."""
+
+    member_id: str
+    at: datetime
+    rule_id: str
+    action: str
+    offer: str | None
+    cause: str
+    reason: str
+
+
+@dataclass(slots=True)
+class BarrierApplied:
+    """A built-in barrier took effect: soft landing, rollover, lifetime status or
+    activity-extended expiry."""
+
+    member_id: str
+    at: datetime
+    barrier: str
+    cause: str
+    reason: str
+
+
 DomainEvent = (
     Enrolled
     | PointsCredited
@@ -170,4 +301,19 @@ DomainEvent = (
     | EventRecorded
     | RejectionRecorded
     | TimeAdvanced
+    | PeriodOpened
+    | PeriodClosed
+    | EarnedTierRaised
+    | TierChanged
+    | ClassChanged
+    | VolumeCounted
+    | MatchGranted
+    | MatchProgressed
+    | MatchConfirmed
+    | MatchExpired
+    | MatchEnded
+    | StageChanged
+    | ActivityPruned
+    | RuleFired
+    | BarrierApplied
 )

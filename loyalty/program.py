@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from loyalty.program_status import Grading, Lifecycle, RetentionRule, StatusMatch, TierRules
+
 SOURCES = ("purchase", "flight", "partner")
 
 
@@ -224,6 +226,11 @@ class Program:
     transfers: Transfers = field(default_factory=Transfers)
     velocity: Velocity = field(default_factory=Velocity)
     windows: Windows = field(default_factory=Windows)
+    tier_rules: TierRules = field(default_factory=TierRules)
+    grading: Grading | None = None
+    status_match: StatusMatch | None = None
+    retention_rules: tuple[RetentionRule, ...] = ()
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     def __post_init__(self) -> None:
         if not self.tiers:
@@ -235,6 +242,7 @@ class Program:
                 raise ValueError("fx_rates must be > 0")
         self._check_tier_tables()
         self._check_qualifying()
+        self._check_status_rules()
 
     def _check_tier_tables(self) -> None:
         tables: list[tuple[str, dict[str, Decimal]]] = []
@@ -269,6 +277,42 @@ class Program:
             raise ValueError(
                 f"qualifying currencies {unknown} are not declared in currencies.qualifying"
             )
+
+    def _check_status_rules(self) -> None:
+        tiers, currencies = set(self.tiers), set(self.currencies.qualifying)
+        rules = self.tier_rules
+        for tier, alternatives in rules.thresholds.items():
+            if tier not in tiers or tier == self.base_tier:
+                raise ValueError(f"tier_rules.thresholds.{tier}: not a tier above the base tier")
+            for alternative in alternatives:
+                unknown = set(alternative) - currencies
+                if unknown or not alternative:
+                    raise ValueError(
+                        f"tier_rules.thresholds.{tier}: unknown or no qualifying "
+                        f"currencies {sorted(unknown)}"
+                    )
+        if rules.rollover and rules.rollover.currency not in currencies:
+            raise ValueError("tier_rules.rollover.currency is not a qualifying currency")
+        if rules.lifetime:
+            if rules.lifetime.tier not in tiers:
+                raise ValueError("tier_rules.lifetime.tier is not a tier")
+            if set(rules.lifetime.cumulative) - currencies:
+                raise ValueError("tier_rules.lifetime.cumulative: unknown currencies")
+        if self.grading and self.grading.metric not in currencies | {"points_earned"}:
+            raise ValueError("grading.metric must be a qualifying currency or points_earned")
+        if self.status_match:
+            for name, mapping in self.status_match.programmes.items():
+                if set(mapping.values()) - tiers:
+                    raise ValueError(f"status_match.programmes.{name}: maps to unknown tiers")
+            if set(self.status_match.target) - currencies:
+                raise ValueError("status_match.target: unknown qualifying currencies")
+        for rule in self.retention_rules:
+            for named in (rule.when.tier_at_least, rule.when.tier_at_most):
+                if named is not None and named not in tiers:
+                    raise ValueError(f"retention rule {rule.id}: unknown tier {named}")
+
+    def rank(self, tier: str) -> int:
+        return self.tiers.index(tier)
 
     @property
     def base_tier(self) -> str:

@@ -74,6 +74,25 @@ class Hold:
 
 
 @dataclass(slots=True)
+class Match:
+    """A status match: the tier granted on a competitor's evidence, on probation until the
+    challenge target is met inside the window."""
+
+    match_id: str
+    competitor: str
+    tier: str
+    granted_on: date
+    ends_on: date  # last day of the challenge window
+    target: dict[str, int]
+    progress: dict[str, int] = field(default_factory=dict)
+    confirmed_until: date | None = None  # set once the target is met
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_until is not None
+
+
+@dataclass(slots=True)
 class MemberState:
     member_id: str
     enrolled_on: date
@@ -92,6 +111,21 @@ class MemberState:
     first_purchase_on: date | None = None
     last_activity_on: date | None = None
     transfers_out: dict[int, int] = field(default_factory=dict)  # year -> points sent
+    # Status (domain core II). `tier` is what the member holds (and earns with); it is the
+    # highest of the earned tier, a lifetime tier and a status match.
+    earned_tier: str = ""
+    lifetime_tier: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None  # last day of the current qualification period
+    period_qualifying: dict[str, int] = field(default_factory=dict)
+    periods_at: dict[str, int] = field(default_factory=dict)  # tier -> periods ended at/above
+    match: Match | None = None
+    last_match_on: date | None = None
+    class_code: str | None = None
+    grading_volume: dict[str, int] = field(default_factory=dict)  # grading period -> volume
+    stage: str = ""
+    activity_days: dict[int, int] = field(default_factory=dict)  # day ordinal -> activities
+    rules_fired: dict[str, date] = field(default_factory=dict)  # retention rule -> last fired
 
     @property
     def balance(self) -> int:

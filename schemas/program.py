@@ -14,15 +14,17 @@ import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from loyalty import program as program_model
+from loyalty import program_status
 from loyalty.program import Program
 
 
 def _forbid_unknown_keys() -> None:
     # A misspelt key in a programme must be an error, not a silently ignored rule. The core's
     # dataclasses stay free of pydantic; the config is attached to them from here.
-    for value in vars(program_model).values():
-        if dataclasses.is_dataclass(value) and isinstance(value, type):
-            value.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    for module in (program_model, program_status):
+        for value in vars(module).values():
+            if dataclasses.is_dataclass(value) and isinstance(value, type):
+                value.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 
 
 _forbid_unknown_keys()

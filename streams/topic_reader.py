@@ -31,7 +31,7 @@ async def read_until(
         group_id=None,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
+    await asyncio.wait_for(consumer.start(), 30)
     records: list[Record] = []
     try:
         partitions = [
@@ -69,6 +69,7 @@ async def produce(
     topic: str,
     messages: list[tuple[bytes | None, bytes]],
     idempotent: bool = True,
+    timeout_s: float = 60.0,
 ) -> None:
     """Send keyed messages with acks=all and (on real Kafka) the idempotent producer; waits
     for delivery. The embedded fallback broker cannot initialise producer ids."""
@@ -77,9 +78,10 @@ async def produce(
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=5
     )
-    await producer.start()
+    await asyncio.wait_for(producer.start(), timeout_s)
     try:
-        futures = [await producer.send(topic, key=key, value=value) for key, value in messages]
-        await asyncio.gather(*futures)
+        async with asyncio.timeout(timeout_s):
+            futures = [await producer.send(topic, key=key, value=value) for key, value in messages]
+            await asyncio.gather(*futures)
     finally:
         await producer.stop()

@@ -6,6 +6,7 @@ on free ports under a temporary state directory, and stopped at the end.
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,16 @@ from config import Settings
 from localinfra.process import free_port
 
 _FACTS: dict[str, str] = {}
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # A CI time-out sends SIGTERM: turn it into an interrupt so session fixtures still stop
+    # the Kafka and Redis processes they started.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def world() -> World:
 
 def set_tier(w: World, tier: str, member: str = "M1") -> MemberState:
     state = w.state(member)
-    state.tier = tier
+    state.tier = state.earned_tier = tier
     return state
 
 

@@ -1,0 +1,102 @@
+"""Relative classification inside a segment (grading), exact and mergeable.
+
+Per grading period, the members of a segment are ranked by their period volume (highest
+first). With n members and bands of shares s1, s2, ... (top first), band k holds the ranks up
+to ceil((s1 + ... + sk) x n). A band's **threshold** is the lowest volume still inside it, so
+a member whose own volume fell can still move up if the segment fell further.
+
+Documented rules:
+- Ties go up: every member with a volume >= a band's threshold is in that band (or higher), so
+  equal volumes always get the same band.
+- Zero volume is never "in" a band above the last: a band whose threshold would be 0 gets no
+  threshold, and members without volume fall to the last band.
+- Segments with fewer than `min_segment_size` members are not ranked: every member gets the
+  programme's `small_segment_band` (default: the last band).
+- Every enrolled member of the segment counts, including those without volume.
+
+Thresholds depend only on the multiset of volumes, so per-partition histograms
+(`Counter[volume] -> members`) can be summed and give exactly the thresholds of the whole.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from fractions import Fraction
+from math import ceil
+
+from loyalty.program_status import Grading
+
+Histogram = Counter[int]
+
+
+def period_key(grading: Grading, day: date) -> str:
+    index = (day.month - 1) // grading.period_months + 1
+    return f"{day.year}-P{index:02d}"
+
+
+def segment_of(grading: Grading, attributes: tuple[tuple[str, str], ...]) -> str:
+    values = dict(attributes)
+    return ".".join(values.get(name, "-") for name in grading.segment_by)
+
+
+def merge(histograms: Iterable[Histogram]) -> Histogram:
+    total: Histogram = Counter()
+    for histogram in histograms:
+        total.update(histogram)
+    return total
+
+
+def thresholds(grading: Grading, histogram: Histogram) -> list[int | None]:
+    """The threshold of each band but the last (None: the band is empty or would be 0)."""
+    n = sum(histogram.values())
+    if n < grading.min_segment_size:
+        return [None] * (len(grading.bands) - 1)
+    volumes = sorted(histogram.items(), reverse=True)  # (volume, count), highest first
+    result: list[int | None] = []
+    cumulative = Fraction(0)
+    for band in grading.bands[:-1]:
+        cumulative += Fraction(band.share)
+        rank = ceil(cumulative * n)  # 1-based rank of the band's last member
+        result.append(_volume_at_rank(volumes, rank) if rank >= 1 else None)
+    return [t if t is not None and t > 0 else None for t in result]
+
+
+def _volume_at_rank(volumes: list[tuple[int, int]], rank: int) -> int:
+    seen = 0
+    for volume, count in volumes:
+        seen += count
+        if seen >= rank:
+            return volume
+    return volumes[-1][0]
+
+
+def band_for(grading: Grading, limits: list[int | None], volume: int, ranked: bool) -> str:
+    if not ranked:
+        return grading.default_band
+    for band, limit in zip(grading.bands, limits, strict=False):
+        if limit is not None and volume >= limit:
+            return band.code
+    return grading.bands[-1].code
+
+
+def class_code(segment: str, band: str) -> str:
+    """Composite code: the segment part stays, only the band part moves with volume."""
+    return f"{segment}-{band}"
+
+
+def pareto_share(histogram: Histogram, top: Fraction = Fraction(1, 5)) -> Fraction:
+    """Share of the volume carried by the top `top` of members (0 when there is none)."""
+    n = sum(histogram.values())
+    total = sum(v * c for v, c in histogram.items())
+    if not n or not total:
+        return Fraction(0)
+    take, carried = ceil(top * n), 0
+    for volume, count in sorted(histogram.items(), reverse=True):
+        used = min(count, take)
+        carried += used * volume
+        take -= used
+        if take == 0:
+            break
+    return Fraction(carried, total)

@@ -1,0 +1,72 @@
+"""Lifecycle stages from event-time rolling windows of activity.
+
+Activity = earning, redeeming, transferring. L = activities in the latest window
+(today - W, today], P = in the previous one (today - 2W, today - W]. In order:
+1. exploration: enrolled less than `exploration_days` ago;
+2. decline: no activity for `inactive_days`, or P > 0 and L < P x (1 - D%);
+3. maturity: L >= `maturity_min_activity`;
+4. development: otherwise (activity present or rising, not yet stable and high).
+Stages are re-evaluated at each of the member's events and, without events, on the days the
+member leaves exploration, has had no activity for a whole window, and reaches the inactivity
+limit (the only days on which time alone can change the stage's inputs in a way that matters).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from loyalty.program import Program
+from loyalty.program_status import LifecycleStage
+from loyalty.state import MemberState
+
+
+def window_counts(state: MemberState, program: Program, today: date) -> tuple[int, int]:
+    """(latest, previous) window activity counts."""
+    window = program.lifecycle.window_days
+    now = today.toordinal()
+    latest = previous = 0
+    for day, count in state.activity_days.items():
+        age = now - day
+        if 0 <= age < window:
+            latest += count
+        elif window <= age < 2 * window:
+            previous += count
+    return latest, previous
+
+
+def drop_percent(latest: int, previous: int) -> int:
+    """How far the latest window fell below the previous one, in whole percent (0 if not)."""
+    if previous <= 0 or latest >= previous:
+        return 0
+    return (previous - latest) * 100 // previous
+
+
+def stage_of(state: MemberState, program: Program, today: date) -> tuple[LifecycleStage, str]:
+    rules = program.lifecycle
+    latest, previous = window_counts(state, program, today)
+    if (today - state.enrolled_on).days < rules.exploration_days:
+        return LifecycleStage.EXPLORATION, f"enrolled {(today - state.enrolled_on).days} days ago"
+    idle = (today - (state.last_activity_on or state.enrolled_on)).days
+    if idle >= rules.inactive_days:
+        return LifecycleStage.DECLINE, f"no activity for {idle} days"
+    drop = drop_percent(latest, previous)
+    if previous > 0 and drop > rules.decline_drop_percent:
+        return LifecycleStage.DECLINE, f"activity down {drop}% ({previous} -> {latest})"
+    if latest >= rules.maturity_min_activity:
+        return LifecycleStage.MATURITY, f"{latest} activities in the latest window"
+    return LifecycleStage.DEVELOPMENT, f"{latest} activities in the latest window (was {previous})"
+
+
+def next_check(state: MemberState, program: Program) -> date | None:
+    """The next day on which time alone may change the stage."""
+    rules = program.lifecycle
+    today = state.as_of.date()
+    last = state.last_activity_on or state.enrolled_on
+    candidates = [
+        state.enrolled_on + timedelta(days=rules.exploration_days),
+        last + timedelta(days=rules.window_days),
+        last + timedelta(days=2 * rules.window_days),
+        last + timedelta(days=rules.inactive_days),
+    ]
+    future = [day for day in candidates if day > today]
+    return min(future) if future else None

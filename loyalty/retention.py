@@ -1,0 +1,105 @@
+"""Transfer barriers: the programme's declarative retention rules (condition -> action).
+
+Built-in conditions (all given ones must hold): `tier_at_least`, `tier_at_most`, `stage_in`,
+`balance_at_least`, `tenure_days_at_least`, `periods_at_tier_at_least` (periods ended at
+`tier_at_least` or above), `activity_drop_percent_at_least` (latest activity window against
+the previous), `inactive_days_at_least`. Actions: `flag` (barrier_triggered),
+`retention_offer` (retention_offer_issued), `restrict_transfers` (outbound transfers above
+`max_transfer` are rejected with `transfer_restricted` while the condition holds).
+A rule fires when its condition holds and it has not fired within `cooldown_days`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loyalty import events as ev
+from loyalty.lifecycle import drop_percent, window_counts
+from loyalty.program import Program
+from loyalty.program_status import Condition, RetentionRule, RuleAction
+from loyalty.rejections import Code, Rejected
+from loyalty.state import MemberState
+
+
+def holds(condition: Condition, state: MemberState, program: Program, now: datetime) -> bool:
+    today = now.date()
+    rank = program.rank(state.tier)
+    if condition.tier_at_least is not None and rank < program.rank(condition.tier_at_least):
+        return False
+    if condition.tier_at_most is not None and rank > program.rank(condition.tier_at_most):
+        return False
+    if condition.stage_in and state.stage not in condition.stage_in:
+        return False
+    if condition.balance_at_least is not None and state.balance < condition.balance_at_least:
+        return False
+    if (
+        condition.tenure_days_at_least is not None
+        and (today - state.enrolled_on).days < condition.tenure_days_at_least
+    ):
+        return False
+    if condition.periods_at_tier_at_least is not None:
+        tier = condition.tier_at_least or program.base_tier
+        if state.periods_at.get(tier, 0) < condition.periods_at_tier_at_least:
+            return False
+    if condition.activity_drop_percent_at_least is not None:
+        latest, previous = window_counts(state, program, today)
+        if drop_percent(latest, previous) < condition.activity_drop_percent_at_least:
+            return False
+    if condition.inactive_days_at_least is not None:
+        idle = (today - (state.last_activity_on or state.enrolled_on)).days
+        if idle < condition.inactive_days_at_least:
+            return False
+    return True
+
+
+def decide_rules(
+    state: MemberState, program: Program, now: datetime, cause: str, input_type: str | None
+) -> list[ev.DomainEvent]:
+    events: list[ev.DomainEvent] = []
+    today = now.date()
+    for rule in program.retention_rules:
+        if rule.only_after and input_type not in rule.only_after:
+            continue
+        last = state.rules_fired.get(rule.id)
+        if last is not None and (today - last).days < rule.cooldown_days:
+            continue
+        if not holds(rule.when, state, program, now):
+            continue
+        events.append(
+            ev.RuleFired(
+                state.member_id,
+                now,
+                rule.id,
+                rule.action.value,
+                rule.offer,
+                cause,
+                _describe(rule, state),
+            )
+        )
+    return events
+
+
+def _describe(rule: RetentionRule, state: MemberState) -> str:
+    what = {
+        RuleAction.FLAG: "flagged",
+        RuleAction.RETENTION_OFFER: f"offer {rule.offer}",
+        RuleAction.RESTRICT_TRANSFERS: "outbound transfers restricted",
+    }[rule.action]
+    return (
+        f"rule {rule.id}: {what} (tier {state.tier}, stage {state.stage}, balance {state.balance})"
+    )
+
+
+def check_transfer_allowed(
+    state: MemberState, program: Program, now: datetime, points: int
+) -> None:
+    for rule in program.retention_rules:
+        if (
+            rule.action is RuleAction.RESTRICT_TRANSFERS
+            and points > rule.max_transfer
+            and holds(rule.when, state, program, now)
+        ):
+            raise Rejected(
+                Code.TRANSFER_RESTRICTED,
+                f"retention rule {rule.id} limits outbound transfers to {rule.max_transfer} points",
+            )

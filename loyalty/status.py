@@ -1,0 +1,150 @@
+"""Status after each change: derived counters, upgrades, status-match progress, the tier held
+and the lifecycle stage. Called by the book after an event (or time) has been applied."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from loyalty import events as ev
+from loyalty.calendar import add_months
+from loyalty.grading import period_key
+from loyalty.lifecycle import stage_of
+from loyalty.program import ExpiryPolicy, Program
+from loyalty.state import MemberState
+from loyalty.tiers import held_tier, period_containing, qualified_tier
+
+EARN_KINDS = frozenset({"earn", "retro_claim"})
+EXPIRY_BARRIER_DAYS = 90  # activity this close to an inactivity expiry is a barrier at work
+
+
+def decide_derived(
+    state: MemberState, program: Program, decided: list[ev.DomainEvent], now: datetime, cause: str
+) -> list[ev.DomainEvent]:
+    """Counters that follow from an event's postings: grading volume, match progress, and the
+    activity-extended-expiry barrier. Computed on the state before the event is applied."""
+    derived: list[ev.DomainEvent] = []
+    grading, match = program.grading, state.match
+    progress: dict[str, int] = {}
+    active = match is not None and not match.confirmed and now.date() <= match.ends_on
+    active_day = None
+    for event in decided:
+        if isinstance(event, ev.QualifyingCredited):
+            posting = event.posting
+            if grading is not None and posting.currency == grading.metric:
+                key = period_key(grading, posting.at.date())
+                derived.append(ev.VolumeCounted(key, posting.points))
+            if active and match is not None and posting.currency in match.target:
+                progress[posting.currency] = progress.get(posting.currency, 0) + posting.points
+        elif isinstance(event, ev.PointsCredited):
+            posting = event.posting
+            if (
+                grading is not None
+                and grading.metric == "points_earned"
+                and posting.kind in EARN_KINDS
+            ):
+                key = period_key(grading, posting.at.date())
+                derived.append(ev.VolumeCounted(key, posting.points))
+        elif isinstance(event, ev.ActivityRecorded):
+            active_day = event.on
+    if progress:
+        derived.append(ev.MatchProgressed(progress))
+    expiry = program.expiry
+    if (
+        active_day is not None
+        and expiry.policy is ExpiryPolicy.INACTIVITY
+        and state.last_activity_on is not None
+        and state.has_points
+    ):
+        due = add_months(state.last_activity_on, expiry.months)
+        if 0 <= (due - active_day).days <= EXPIRY_BARRIER_DAYS:
+            derived.append(
+                ev.BarrierApplied(
+                    state.member_id,
+                    now,
+                    "activity_extended_expiry",
+                    cause,
+                    f"activity on {active_day} moved the expiry of {state.balance} points from "
+                    f"{due} to {add_months(active_day, expiry.months)}",
+                )
+            )
+    return derived
+
+
+def decide_status(
+    state: MemberState, program: Program, now: datetime, cause: str
+) -> list[ev.DomainEvent]:
+    events: list[ev.DomainEvent] = []
+    today = now.date()
+    earned = state.earned_tier
+    qualified = qualified_tier(program, state.period_qualifying)
+    if program.rank(qualified) > program.rank(earned):
+        events.append(ev.EarnedTierRaised(qualified))
+        earned = qualified
+    match = state.match
+    match_over = False
+    if match is not None and not match.confirmed:
+        if all(match.progress.get(c, 0) >= need for c, need in match.target.items()):
+            assert state.period_end is not None
+            _, next_end = period_containing(
+                program, state.enrolled_on, state.period_end + timedelta(days=1)
+            )
+            events.append(
+                ev.MatchConfirmed(
+                    state.member_id,
+                    now,
+                    match.tier,
+                    next_end,
+                    cause,
+                    f"challenge target {match.target} met: {match.tier} confirmed until {next_end}",
+                )
+            )
+        elif today > match.ends_on:
+            events.append(
+                ev.MatchExpired(
+                    state.member_id,
+                    now,
+                    match.tier,
+                    cause,
+                    f"challenge target {match.target} not met by {match.ends_on} "
+                    f"(earned {match.progress})",
+                )
+            )
+            match_over = True
+    elif match is not None and match.confirmed_until is not None and today > match.confirmed_until:
+        events.append(ev.MatchEnded())
+        match_over = True
+    held = held_tier(
+        program, today, earned, state.lifetime_tier, None if match_over else state.match
+    )
+    if held != state.tier:
+        events.append(
+            ev.TierChanged(
+                state.member_id,
+                now,
+                state.tier,
+                held,
+                cause,
+                _tier_reason(state, program, held, earned, match_over),
+            )
+        )
+    stage, why = stage_of(state, program, today)
+    if stage.value != state.stage:
+        events.append(ev.StageChanged(state.member_id, now, state.stage, stage.value, cause, why))
+    horizon = today.toordinal() - 2 * program.lifecycle.window_days
+    if state.activity_days and min(state.activity_days) < horizon:
+        events.append(ev.ActivityPruned(horizon))
+    return events
+
+
+def _tier_reason(
+    state: MemberState, program: Program, held: str, earned: str, match_over: bool
+) -> str:
+    if state.match is not None and not match_over and held == state.match.tier:
+        return f"status match with {state.match.competitor}"
+    if held == state.lifetime_tier:
+        return "lifetime status"
+    if program.rank(held) > program.rank(state.tier):
+        return f"qualified for {held}: {dict(sorted(state.period_qualifying.items()))}"
+    if match_over:
+        return f"status match ended; back to the earned tier {earned}"
+    return f"requalification: {held} for the period from {state.period_start}"

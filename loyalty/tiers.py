@@ -1,0 +1,147 @@
+"""Tiers: qualification periods, immediate upgrades, requalification at period end with soft
+landing, rollover and lifetime status.
+
+Upgrades take effect on the event that crosses a threshold; that event still earns at the tier
+held when it occurred (its points are decided before its qualifying credit is counted).
+Downgrades happen only at period end.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from loyalty import events as ev
+from loyalty.calendar import add_months, start_of
+from loyalty.program import Program
+from loyalty.program_status import PeriodKind
+from loyalty.state import Match, MemberState
+
+
+def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[date, date]:
+    """(first day, last day) of the qualification period that contains `day`."""
+    if program.tier_rules.period is PeriodKind.CALENDAR_YEAR:
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    years = day.year - enrolled_on.year
+    start = add_months(enrolled_on, 12 * years)
+    if start > day:
+        start = add_months(enrolled_on, 12 * (years - 1))
+    return start, add_months(start, 12) - timedelta(days=1)
+
+
+def qualified_tier(program: Program, credit: dict[str, int]) -> str:
+    """The highest tier any of whose alternatives `credit` meets in full."""
+    best = program.base_tier
+    thresholds = program.tier_rules.thresholds
+    for tier in program.tiers[1:]:
+        for alternative in thresholds.get(tier, ()):
+            if all(credit.get(c, 0) >= minimum for c, minimum in alternative.items()):
+                best = tier
+                break
+    return best
+
+
+def decide_upgrade(state: MemberState, program: Program) -> list[ev.DomainEvent]:
+    """An upgrade as soon as the period's credit reaches a higher tier (never a downgrade)."""
+    tier = qualified_tier(program, state.period_qualifying)
+    if program.rank(tier) > program.rank(state.earned_tier):
+        return [ev.EarnedTierRaised(tier)]
+    return []
+
+
+def _threshold(program: Program, tier: str, currency: str) -> int:
+    """What `tier` asks of `currency` at the least (0 for the base tier or if not asked)."""
+    asks = [alt[currency] for alt in program.tier_rules.thresholds.get(tier, ()) if currency in alt]
+    return min(asks) if asks else 0
+
+
+def decide_period_end(
+    state: MemberState, program: Program, now: datetime, cause: str
+) -> list[ev.DomainEvent]:
+    """Close every period that ended before `now` (several if the member slept through them)."""
+    assert state.period_end is not None and state.period_start is not None
+    rules = program.tier_rules
+    events: list[ev.DomainEvent] = []
+    earned, credit = state.earned_tier, dict(state.period_qualifying)
+    periods_at = dict(state.periods_at)
+    lifetime = state.lifetime_tier
+    totals = state.qualifying
+    end = state.period_end
+    while end < now.date():
+        closed_at = start_of(end + timedelta(days=1))
+        qualified = qualified_tier(program, credit)
+        kept = qualified
+        if rules.soft_landing and program.rank(qualified) < program.rank(earned) - 1:
+            kept = program.tiers[program.rank(earned) - 1]
+            events.append(
+                ev.BarrierApplied(
+                    state.member_id,
+                    closed_at,
+                    "soft_landing",
+                    cause,
+                    f"requalified for {qualified} only; soft landing keeps {kept} (one tier down "
+                    f"from {earned})",
+                )
+            )
+        counted = program.tiers[: program.rank(earned) + 1]
+        for tier in counted:
+            periods_at[tier] = periods_at.get(tier, 0) + 1
+        new_lifetime = _lifetime(program, periods_at, totals, lifetime)
+        if new_lifetime != lifetime and new_lifetime is not None:
+            events.append(
+                ev.BarrierApplied(
+                    state.member_id,
+                    closed_at,
+                    "lifetime_status",
+                    cause,
+                    f"lifetime {new_lifetime} status reached",
+                )
+            )
+            lifetime = new_lifetime
+        events.append(ev.PeriodClosed(kept, tuple(counted), lifetime))
+        rollover: dict[str, int] = {}
+        if rules.rollover is not None:
+            currency = rules.rollover.currency
+            surplus = credit.get(currency, 0) - _threshold(program, kept, currency)
+            carried = max(0, min(surplus, rules.rollover.cap))
+            if carried:
+                rollover[currency] = carried
+                events.append(
+                    ev.BarrierApplied(
+                        state.member_id,
+                        closed_at,
+                        "rollover",
+                        cause,
+                        f"{carried} {currency} above the {kept} threshold rolled into the next "
+                        f"period",
+                    )
+                )
+        start = end + timedelta(days=1)
+        _, end = period_containing(program, state.enrolled_on, start)
+        events.append(ev.PeriodOpened(start, end, rollover))
+        earned, credit = kept, dict(rollover)
+    return events
+
+
+def _lifetime(
+    program: Program, periods_at: dict[str, int], totals: dict[str, int], current: str | None
+) -> str | None:
+    rule = program.tier_rules.lifetime
+    if rule is None or current is not None:
+        return current
+    if rule.periods is not None and periods_at.get(rule.tier, 0) >= rule.periods:
+        return rule.tier
+    if any(totals.get(c, 0) >= minimum for c, minimum in rule.cumulative.items()):
+        return rule.tier
+    return current
+
+
+def held_tier(
+    program: Program, today: date, earned: str, lifetime: str | None, match: Match | None
+) -> str:
+    """The tier a member holds: the best of earned, lifetime and a live status match."""
+    candidates = [earned]
+    if lifetime:
+        candidates.append(lifetime)
+    if match is not None and (match.confirmed_until or match.ends_on) >= today:
+        candidates.append(match.tier)
+    return max(candidates, key=program.rank)

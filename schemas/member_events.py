@@ -1,0 +1,88 @@
+"""Member status changes on the wire (status_changes.jsonl, the member-events topic).
+
+One record per change: `type`, `member_id`, `at` (event time), `from`/`to` where they apply,
+`cause` (the event id that caused it, or the clock's) and a human `reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from loyalty import events as ev
+
+
+def _tier(e: ev.TierChanged) -> dict[str, Any]:
+    return {"type": "tier_changed", "from": e.from_tier, "to": e.to_tier}
+
+
+def _class(e: ev.ClassChanged) -> dict[str, Any]:
+    return {"type": "class_changed", "from": e.from_code, "to": e.to_code}
+
+
+def _granted(e: ev.MatchGranted) -> dict[str, Any]:
+    m = e.match
+    return {
+        "type": "status_match_granted",
+        "from": e.from_tier,
+        "to": m.tier,
+        "competitor": m.competitor,
+        "ends_on": m.ends_on.isoformat(),
+        "target": m.target,
+    }
+
+
+def _confirmed(e: ev.MatchConfirmed) -> dict[str, Any]:
+    return {
+        "type": "status_match_confirmed",
+        "to": e.tier,
+        "confirmed_until": e.confirmed_until.isoformat(),
+    }
+
+
+def _expired(e: ev.MatchExpired) -> dict[str, Any]:
+    return {"type": "status_match_expired", "from": e.tier}
+
+
+def _stage(e: ev.StageChanged) -> dict[str, Any]:
+    return {"type": "lifecycle_stage_changed", "from": e.from_stage, "to": e.to_stage}
+
+
+def _rule(e: ev.RuleFired) -> dict[str, Any]:
+    if e.action == "retention_offer":
+        return {"type": "retention_offer_issued", "rule": e.rule_id, "offer": e.offer}
+    return {"type": "barrier_triggered", "rule": e.rule_id, "barrier": e.action}
+
+
+def _barrier(e: ev.BarrierApplied) -> dict[str, Any]:
+    return {"type": "barrier_triggered", "barrier": e.barrier}
+
+
+_RECORDS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    ev.TierChanged: _tier,
+    ev.ClassChanged: _class,
+    ev.MatchGranted: _granted,
+    ev.MatchConfirmed: _confirmed,
+    ev.MatchExpired: _expired,
+    ev.StageChanged: _stage,
+    ev.RuleFired: _rule,
+    ev.BarrierApplied: _barrier,
+}
+STATUS_EVENTS = frozenset(_RECORDS)
+
+
+def status_record(event: ev.DomainEvent) -> dict[str, Any] | None:
+    make = _RECORDS.get(type(event))
+    if make is None:
+        return None
+    change: Any = event  # every type in _RECORDS has member_id, at, cause and reason
+    record = make(change)
+    record.update(
+        {
+            "member_id": change.member_id,
+            "at": change.at.isoformat(),
+            "cause": change.cause,
+            "reason": change.reason,
+        }
+    )
+    return record
