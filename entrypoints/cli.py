@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--program", type=Path, required=True)
     rep.add_argument("--out", type=Path, required=True)
 
+    report = commands.add_parser("report", help="reports over an events file")
+    report.add_argument("kind", choices=["grades"])
+    report.add_argument("events", type=Path)
+    report.add_argument("--program", type=Path, required=True)
+    report.add_argument("--out", type=Path, required=True)
+
     schemas = commands.add_parser("schemas", help="export the JSON Schema of every wire model")
     schemas.add_argument("--out", type=Path, default=Path("schemas/json"))
     return parser
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         return _generate(args)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "report":
+        return _report(args)
     if args.command == "schemas":
         from schemas.export import export_json_schemas
 
@@ -116,6 +124,22 @@ def _replay(args: argparse.Namespace) -> int:
         f"{summary.postings:,} postings in {elapsed:.2f}s "
         f"({summary.received / max(elapsed, 1e-9):,.0f} events/s) -> {args.out}"
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from entrypoints.report import report_grades
+    from loyalty.program import Program
+
+    program = _load_program(args.program)
+    assert isinstance(program, Program)
+    if program.grading is None:
+        print(f"{args.program}: the programme defines no grading", file=sys.stderr)
+        return 2
+    if not args.events.exists():
+        print(f"{args.events}: no such file", file=sys.stderr)
+        return 2
+    print(report_grades(program, args.events, args.out))
     return 0
 
 

@@ -8,8 +8,8 @@ a member whose own volume fell can still move up if the segment fell further.
 Documented rules:
 - Ties go up: every member with a volume >= a band's threshold is in that band (or higher), so
   equal volumes always get the same band.
-- Zero volume is never "in" a band above the last: a band whose threshold would be 0 gets no
-  threshold, and members without volume fall to the last band.
+- Zero volume is never "in" a band above the last: a band's boundary stops at the last member
+  with volume, and members without volume fall to the last band.
 - Segments with fewer than `min_segment_size` members are not ranked: every member gets the
   programme's `small_segment_band` (default: the last band).
 - Every enrolled member of the segment counts, including those without volume.
@@ -54,13 +54,15 @@ def thresholds(grading: Grading, histogram: Histogram) -> list[int | None]:
     if n < grading.min_segment_size:
         return [None] * (len(grading.bands) - 1)
     volumes = sorted(histogram.items(), reverse=True)  # (volume, count), highest first
+    with_volume = sum(count for volume, count in volumes if volume > 0)
     result: list[int | None] = []
     cumulative = Fraction(0)
     for band in grading.bands[:-1]:
         cumulative += Fraction(band.share)
-        rank = ceil(cumulative * n)  # 1-based rank of the band's last member
+        # 1-based rank of the band's last member, never reaching into zero volumes.
+        rank = min(ceil(cumulative * n), with_volume)
         result.append(_volume_at_rank(volumes, rank) if rank >= 1 else None)
-    return [t if t is not None and t > 0 else None for t in result]
+    return result
 
 
 def _volume_at_rank(volumes: list[tuple[int, int]], rank: int) -> int:

@@ -229,3 +229,54 @@ def test_a_retail_workload_has_no_flights(tmp_path: Path) -> None:
     text = out.read_bytes()
     assert b'"flight_flown"' not in text and b'"retro_claim"' not in text
     assert b'"dairy-co"' in text or b'"bakery-co"' in text
+
+
+STATUS_TYPES = {
+    "tier_changed",
+    "class_changed",
+    "status_match_granted",
+    "status_match_confirmed",
+    "status_match_expired",
+    "barrier_triggered",
+    "retention_offer_issued",
+    "lifecycle_stage_changed",
+}
+
+
+def test_replay_records_status_changes_and_members_carry_status(
+    workload: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    main(["replay", str(workload), "--program", AIRLINE, "--out", str(out)])
+    changes = [
+        orjson.loads(line) for line in (out / "status_changes.jsonl").read_bytes().splitlines()
+    ]
+    seen = {c["type"] for c in changes}
+    assert seen <= STATUS_TYPES
+    assert {
+        "tier_changed",
+        "class_changed",
+        "lifecycle_stage_changed",
+        "status_match_granted",
+    } <= seen
+    assert all(c["member_id"] and c["at"] and c["cause"] and c["reason"] for c in changes)
+    members = [orjson.loads(line) for line in (out / "members.jsonl").read_bytes().splitlines()]
+    assert {"tier", "class_code", "lifecycle_stage", "match"} <= set(members[0])
+    assert any(m["class_code"] for m in members)
+    tiers = orjson.loads((ROOT / "schemas/json/program.json").read_bytes())
+    assert "tier_rules" in tiers["properties"]
+
+
+def test_report_grades_prints_bands_thresholds_and_pareto_share(
+    workload: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["report", "grades", str(workload), "--program", AIRLINE, "--out", str(tmp_path)]) == 0
+    )
+    table = capsys.readouterr().out
+    assert "top20%" in table and "2026-P01" in table
+    rows = orjson.loads((tmp_path / "grades.json").read_bytes())
+    assert rows and all(sum(r["bands"].values()) == r["members"] for r in rows)
+    ranked = [r for r in rows if r["ranked"] and r["volume"]]
+    assert all(0 < r["pareto_share_top_20pct"] <= 1 for r in ranked)
+    assert (tmp_path / "grades.txt").read_text().startswith("period")

@@ -1,0 +1,177 @@
+"""Properties of the status rules (hypothesis)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyalty import inputs as i
+from loyalty.book import Book
+from loyalty.grading import band_for, merge, thresholds
+from tests.unit.core.status_world import status_program
+from tests.unit.core.world import at
+
+PROGRAM = status_program()
+GRADING = PROGRAM.grading
+assert GRADING is not None
+MEMBERS = ("M1", "M2", "M3")
+common = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+action = st.one_of(
+    st.tuples(st.just("fly"), st.sampled_from(MEMBERS), st.integers(10, 2500), st.integers(0, 400)),
+    st.tuples(st.just("cancel"), st.sampled_from(MEMBERS), st.integers(0, 30)),
+    st.tuples(st.just("match"), st.sampled_from(MEMBERS), st.sampled_from(["elite", "basic"])),
+    st.tuples(st.just("wait"), st.integers(1, 200)),
+    st.tuples(st.just("clock")),
+)
+
+
+def build(actions: list[tuple[Any, ...]]) -> list[i.Input]:
+    day = 0.0
+    inputs: list[i.Input] = [
+        i.Enrol(f"en-{m}", m, at(0), at(0).date(), (("market", "SE"),)) for m in MEMBERS
+    ]
+    segments: list[tuple[str, str]] = []
+    for n, act in enumerate(actions):
+        day += 0.5
+        when = at(day)
+        if act[0] == "fly":
+            flight = i.Flight(
+                f"B{n}",
+                "SK",
+                "1",
+                "CPH",
+                "LHR",
+                when.date(),
+                act[2],
+                "Y",
+                "economy",
+                Decimal(act[3]),
+                Decimal(0),
+                Decimal(0),
+                "EUR",
+            )
+            segments.append((act[1], flight.segment_id))
+            inputs.append(i.FlightFlown(f"e{n}", act[1], when, flight))
+        elif act[0] == "cancel" and segments:
+            member, segment = segments[act[2] % len(segments)]
+            inputs.append(i.FlightCancelled(f"e{n}", member, when, segment))
+        elif act[0] == "match":
+            inputs.append(i.StatusMatchRequest(f"e{n}", act[1], when, "rival", act[2], "ev"))
+        elif act[0] == "wait":
+            day += act[1]
+        else:
+            inputs.append(i.Clock(f"c{n}", at(day)))
+    return inputs
+
+
+@common
+@given(st.lists(action, max_size=60))
+def test_upgrades_never_reverse_inside_a_period(actions: list[tuple[Any, ...]]) -> None:
+    book = Book(PROGRAM)
+    last: dict[str, tuple[Any, int]] = {}
+    for inp in build(actions):
+        book.handle(inp)
+        for member, state in book.members.items():
+            rank = PROGRAM.rank(state.earned_tier)
+            before = last.get(member)
+            if before is not None and before[0] == state.period_start:
+                assert rank >= before[1], "the earned tier fell inside a period"
+            last[member] = (state.period_start, rank)
+
+
+@common
+@given(st.lists(action, max_size=60))
+def test_soft_landing_never_drops_more_than_one_tier_per_period(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    book = Book(PROGRAM)
+    last: dict[str, tuple[Any, int]] = {}
+    for inp in build(actions):
+        book.handle(inp)
+        for member, state in book.members.items():
+            rank = PROGRAM.rank(state.earned_tier)
+            before = last.get(member)
+            if before is not None and state.period_start != before[0]:
+                periods = state.period_start.year - before[0].year  # calendar-year periods
+                assert rank >= before[1] - periods
+            last[member] = (state.period_start, rank)
+
+
+@common
+@given(st.lists(action, max_size=60))
+def test_a_match_never_outlives_its_window_unless_the_target_was_met(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    book = Book(PROGRAM)
+    for inp in build(actions):
+        book.handle(inp)
+        today = inp.at.date()
+        for state in book.members.values():
+            match = state.match
+            if match is not None and not match.confirmed and today > match.ends_on:
+                # Only members untouched since the window closed may still show it ...
+                assert state.as_of.date() <= match.ends_on
+            if match is None or (not match.confirmed and state.as_of.date() > match.ends_on):
+                # ... and nobody holds a tier above what they earned without a live match.
+                assert PROGRAM.rank(state.tier) <= max(
+                    PROGRAM.rank(state.earned_tier),
+                    PROGRAM.rank(state.lifetime_tier or PROGRAM.base_tier),
+                )
+
+
+def brute_force_band(volumes: list[int], volume: int) -> str:
+    """The documented rule, computed directly: competition rank against band boundaries."""
+    assert GRADING is not None
+    n = len(volumes)
+    if n < GRADING.min_segment_size:
+        return GRADING.default_band
+    rank = 1 + sum(1 for v in volumes if v > volume)
+    cumulative = Fraction(0)
+    for band in GRADING.bands[:-1]:
+        cumulative += Fraction(band.share)
+        if volume > 0 and rank <= ceil(cumulative * n):
+            return band.code
+    return GRADING.bands[-1].code
+
+
+volumes_strategy = st.lists(
+    st.one_of(st.just(0), st.integers(0, 50), st.integers(0, 10**6)), max_size=60
+)
+
+
+@common
+@given(volumes_strategy)
+def test_classification_equals_a_brute_force_sort_of_the_segment(volumes: list[int]) -> None:
+    assert GRADING is not None
+    limits = thresholds(GRADING, Counter(volumes))
+    ranked = len(volumes) >= GRADING.min_segment_size
+    for volume in volumes:
+        assert band_for(GRADING, limits, volume, ranked) == brute_force_band(volumes, volume)
+
+
+@common
+@given(volumes_strategy, st.lists(st.integers(0, 3), min_size=60, max_size=60))
+def test_thresholds_from_merged_partitions_equal_the_whole(
+    volumes: list[int], partition_of: list[int]
+) -> None:
+    assert GRADING is not None
+    parts: list[Counter[int]] = [Counter() for _ in range(4)]
+    for volume, part in zip(volumes, partition_of, strict=False):
+        parts[part][volume] += 1
+    assert thresholds(GRADING, merge(parts)) == thresholds(GRADING, Counter(volumes))
+
+
+def test_a_member_can_move_up_while_its_own_volume_fell() -> None:
+    assert GRADING is not None
+    first = [1000, 900, 800, 700, 600, 500, 400, 300, 200, 100]
+    second = [300, 250, 200, 150, 120, 100, 90, 80, 70, 60]  # the segment fell further
+    limits_1, limits_2 = thresholds(GRADING, Counter(first)), thresholds(GRADING, Counter(second))
+    assert band_for(GRADING, limits_1, 600, True) == "O"
+    assert band_for(GRADING, limits_2, 250, True) == "K"  # volume fell from 600, band went up
