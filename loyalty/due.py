@@ -63,11 +63,9 @@ def _expiry_due(state: MemberState, program: Program) -> date | None:
 def decide_due(
     state: MemberState, program: Program, now: datetime, cause: str = "time"
 ) -> list[ev.DomainEvent]:
-    """Domain events for everything due up to `now` (empty when nothing is)."""
-    due = next_due(state, program)
+    """Domain events for everything due up to `now`. The caller (the book's due index) calls
+    it only when `next_due` says something is due by then."""
     day = now.date()
-    if due is None or due > day:
-        return []
     events: list[ev.DomainEvent] = []
     if state.period_end is not None and state.period_end < day:
         events += decide_period_end(state, program, now, cause)

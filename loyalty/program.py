@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from loyalty.program_status import Grading, Lifecycle, RetentionRule, StatusMatch, TierRules
 
@@ -311,8 +312,12 @@ class Program:
                 if named is not None and named not in tiers:
                     raise ValueError(f"retention rule {rule.id}: unknown tier {named}")
 
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {tier: index for index, tier in enumerate(self.tiers)}
+
     def rank(self, tier: str) -> int:
-        return self.tiers.index(tier)
+        return self._ranks[tier]
 
     @property
     def base_tier(self) -> str:

@@ -28,16 +28,19 @@ def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[d
     return start, add_months(start, 12) - timedelta(days=1)
 
 
-def qualified_tier(program: Program, credit: dict[str, int]) -> str:
-    """The highest tier any of whose alternatives `credit` meets in full."""
-    best = program.base_tier
+def qualified_tier(program: Program, credit: dict[str, int], above: str | None = None) -> str:
+    """The highest tier any of whose alternatives `credit` meets in full (only tiers above
+    `above` are checked; `above` itself is returned when none of them is met)."""
     thresholds = program.tier_rules.thresholds
-    for tier in program.tiers[1:]:
+    floor = program.rank(above) if above is not None else 0
+    for tier in reversed(program.tiers[floor + 1 :]):
         for alternative in thresholds.get(tier, ()):
-            if all(credit.get(c, 0) >= minimum for c, minimum in alternative.items()):
-                best = tier
-                break
-    return best
+            for currency, minimum in alternative.items():
+                if credit.get(currency, 0) < minimum:
+                    break
+            else:
+                return tier
+    return program.tiers[floor]
 
 
 def decide_upgrade(state: MemberState, program: Program) -> list[ev.DomainEvent]:
