@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     points_per_unit: int = Field(default=10, ge=0)
     worker_web_port: int = Field(default=36066, ge=1, le=65535)
 
+    # Gateway (HTTP API): see gateway/ and README, Gateway.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=38080, ge=1, le=65535)
+    # YAML/JSON file with partner and service keys (key id + secret), e.g. gateway.example.yaml
+    gateway_credentials: Path | None = None
+    gateway_max_body_bytes: int = Field(default=262_144, ge=1024)
+    gateway_max_batch: int = Field(default=100, ge=1, le=1000)
+    gateway_clock_skew_s: int = Field(default=300, ge=1)
+    gateway_rate_per_s: float = Field(default=50.0, gt=0)  # per partner / service key
+    gateway_burst: int = Field(default=100, ge=1)
+    gateway_idempotency_ttl_s: int = Field(default=86_400, ge=60)
+
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"

@@ -18,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     infra.add_argument("action", choices=["up", "down", "status"])
 
     commands.add_parser("topics", help="create the engine's topics (idempotent)")
+    commands.add_parser("gateway", help="serve the HTTP gateway (LOYALTY_GATEWAY_* settings)")
 
     worker = commands.add_parser("worker", help="run a stream worker until stopped")
     worker.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info"])
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         created = asyncio.run(ensure_topics(settings))
         print("created: " + (", ".join(created) or "nothing (all exist)"))
         return 0
+    if args.command == "gateway":
+        from gateway.server import run_gateway
+
+        return run_gateway(settings)
     if args.command == "worker":
         from entrypoints.worker import run_worker
 

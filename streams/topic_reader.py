@@ -57,11 +57,19 @@ async def read_until(
 
 
 async def _partitions(consumer: object, topic: str) -> set[int]:
+    """Partitions of a topic this consumer is not subscribed to (asks the cluster)."""
     from aiokafka import AIOKafkaConsumer
 
     assert isinstance(consumer, AIOKafkaConsumer)
-    await consumer._client.force_metadata_update()  # metadata for a topic we did not subscribe to
-    return consumer.partitions_for_topic(topic) or set()
+    client = consumer._client  # aiokafka has no public call for an unsubscribed topic
+    for _ in range(50):
+        await client.add_topic(topic)
+        await client.force_metadata_update()
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return set(found)
+        await asyncio.sleep(0.1)
+    raise LookupError(f"topic {topic} has no partitions (does it exist?)")
 
 
 async def produce(

@@ -28,6 +28,14 @@ class TopicNames:
         return self._name("purchases")
 
     @property
+    def partner_accruals(self) -> str:
+        return self._name("partner-accruals")
+
+    @property
+    def member_commands(self) -> str:
+        return self._name("member-commands")
+
+    @property
     def member_status(self) -> str:
         return self._name("member-status")
 
@@ -42,6 +50,8 @@ class TopicNames:
     def specs(self) -> list[TopicSpec]:
         return [
             TopicSpec(self.purchases),
+            TopicSpec(self.partner_accruals),
+            TopicSpec(self.member_commands),
             TopicSpec(self.member_status, compacted=True),
             TopicSpec(self.ops),
             TopicSpec(self.dead_letters),

@@ -1,0 +1,1 @@
+"""The HTTP gateway: authenticated partner accruals, member commands and member lookups."""
