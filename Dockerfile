@@ -8,6 +8,10 @@ COPY streams streams
 COPY config config
 COPY localinfra localinfra
 COPY entrypoints entrypoints
+COPY workload workload
+COPY gateway gateway
+COPY bench bench
+COPY programs programs
 RUN pip install --no-cache-dir .
 USER nobody
 ENTRYPOINT []

@@ -32,7 +32,7 @@ def engine_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Set
 
 def test_it_has_kafka_redis_topic_setup_and_a_scalable_worker(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"kafka", "redis", "topics", "worker"} <= set(services)
+    assert {"kafka", "redis", "topics", "worker", "gateway"} <= set(services)
     assert services["worker"]["deploy"]["replicas"] >= 2
     assert "ports" not in services["worker"], "a fixed host port would stop --scale"
     assert services["worker"]["command"] == ["loyalty", "worker"]
@@ -69,5 +69,26 @@ def test_host_ports_match_the_local_defaults(compose: dict[str, Any]) -> None:
 
 def test_the_image_contains_every_package(compose: dict[str, Any]) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("loyalty", "schemas", "streams", "config", "localinfra", "entrypoints"):
+    for package in (
+        "loyalty",
+        "schemas",
+        "streams",
+        "config",
+        "localinfra",
+        "entrypoints",
+        "workload",
+        "gateway",
+    ):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_the_gateway_shares_the_engine_settings_and_gets_its_credentials_as_a_secret(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = compose["services"]["gateway"]
+    worker_env = compose["services"]["worker"]["environment"]
+    assert {k: v for k, v in gateway["environment"].items() if k in worker_env} == worker_env
+    settings = engine_settings(gateway["environment"], monkeypatch)
+    assert f"{settings.gateway_port}:{settings.gateway_port}" in gateway["ports"]
+    assert str(settings.gateway_credentials).startswith("/run/secrets/")
+    assert gateway["command"] == ["loyalty", "gateway"]
