@@ -63,17 +63,7 @@ def debit(
     draws, short = fifo_draws(lots, points)
     if short and not allow_debt:
         raise ValueError(f"debit of {points} from lots holding only {points - short}")
-    posting = Posting(
-        f"{cause}/{kind}",
-        state.member_id,
-        at,
-        program.currencies.points,
-        -points,
-        kind,
-        cause,
-        draws[0][0] if len(draws) == 1 else None,
-    )
-    return ev.PointsDebited(posting, draws, short)
+    return debit_from(state, program, cause, kind, points, at, draws, short)
 
 
 def debit_from(
@@ -84,8 +74,9 @@ def debit_from(
     points: int,
     at: datetime,
     draws: tuple[tuple[str, int], ...],
+    to_debt: int = 0,
 ) -> ev.PointsDebited:
-    """A debit whose draws were already planned (they must add up to `points`)."""
+    """A debit whose draws were already planned (draws + `to_debt` add up to `points`)."""
     posting = Posting(
         f"{cause}/{kind}",
         state.member_id,
@@ -96,7 +87,7 @@ def debit_from(
         cause,
         draws[0][0] if len(draws) == 1 else None,
     )
-    return ev.PointsDebited(posting, draws, 0)
+    return ev.PointsDebited(posting, draws, to_debt)
 
 
 def qualifying(

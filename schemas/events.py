@@ -183,23 +183,7 @@ class TransferReturned(MemberEvent):
     reason: Text
 
 
-ExternalEvent = Annotated[
-    MemberEnrolled
-    | Purchase
-    | Refund
-    | FlightFlown
-    | FlightCancelled
-    | PartnerAccrual
-    | Redeem
-    | TransferPoints
-    | StatusMatchRequest
-    | RetroClaim
-    | ManualAdjustment
-    | Clock,
-    Field(discriminator="type"),
-]
-InternalEvent = Annotated[TransferReceived | TransferReturned, Field(discriminator="type")]
-AnyEvent = Annotated[
+_EXTERNAL = (
     MemberEnrolled
     | Purchase
     | Refund
@@ -212,10 +196,11 @@ AnyEvent = Annotated[
     | RetroClaim
     | ManualAdjustment
     | Clock
-    | TransferReceived
-    | TransferReturned,
-    Field(discriminator="type"),
-]
+)
+_INTERNAL = TransferReceived | TransferReturned
+ExternalEvent = Annotated[_EXTERNAL, Field(discriminator="type")]
+InternalEvent = Annotated[_INTERNAL, Field(discriminator="type")]
+AnyEvent = Annotated[_EXTERNAL | _INTERNAL, Field(discriminator="type")]
 
 EXTERNAL: TypeAdapter[ExternalEvent] = TypeAdapter(ExternalEvent)
 ANY: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
