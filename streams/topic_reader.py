@@ -53,7 +53,7 @@ async def read_until(
                 )
         return records
     finally:
-        await consumer.stop()
+        await asyncio.wait_for(consumer.stop(), 30)
 
 
 async def _partitions(consumer: object, topic: str) -> set[int]:
@@ -92,4 +92,4 @@ async def produce(
             futures = [await producer.send(topic, key=key, value=value) for key, value in messages]
             await asyncio.gather(*futures)
     finally:
-        await producer.stop()
+        await asyncio.wait_for(producer.stop(), 30)

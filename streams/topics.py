@@ -5,6 +5,7 @@ always meet in one partition.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from config import Settings
@@ -62,8 +63,14 @@ class TopicLayoutError(RuntimeError):
     """An existing topic has a partition count that would break co-partitioning."""
 
 
-async def ensure_topics(settings: Settings, replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    settings: Settings, replication_factor: int = 1, timeout_s: float = 60.0
+) -> list[str]:
     """Create missing topics; verify existing ones. Returns the names created."""
+    return await asyncio.wait_for(_ensure_topics(settings, replication_factor), timeout_s)
+
+
+async def _ensure_topics(settings: Settings, replication_factor: int) -> list[str]:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     names = TopicNames(settings.namespace)
