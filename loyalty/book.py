@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -60,6 +61,13 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class BookMarks:
+    grading_period: str | None  # the grading period of the latest clock
+    clock_ids: tuple[str, ...]  # recent clock ids (duplicates)
+    strangers: dict[str, dict[str, str]]  # rejected event ids of non-members
+
+
+@dataclass(frozen=True)
 class GradingResult:
     period: str
     segment: str
@@ -77,6 +85,25 @@ class Book:
         self._strangers: dict[str, dict[str, str]] = {}  # member id -> rejected event ids
         self._grading_period: str | None = None  # the grading period of the latest clock
         self.gradings: list[GradingResult] = []
+
+    def restore(self, states: Iterable[MemberState], marks: BookMarks | None = None) -> None:
+        """Take over members restored from storage (a stream partition's changelog), and the
+        book's own marks, and rebuild the due index."""
+        for state in states:
+            self.members[state.member_id] = state
+            self._schedule(state)
+        if marks is not None:
+            self._grading_period = marks.grading_period
+            self._clocks = dict.fromkeys(marks.clock_ids)
+            self._strangers = {m: dict(seen) for m, seen in marks.strangers.items()}
+
+    def marks(self) -> BookMarks:
+        """What the book remembers beyond its members (persisted beside them)."""
+        return BookMarks(
+            self._grading_period,
+            tuple(self._clocks),
+            {m: dict(seen) for m, seen in self._strangers.items()},
+        )
 
     def handle(self, inp: Input, print_: str | None = None) -> Outcome:
         """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
