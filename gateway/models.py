@@ -129,6 +129,14 @@ class AdjustmentIn(CommandIn):
 
 
 class Accepted(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [{"status": "accepted", "event_ids": ["pa:hotel-co:H-2026-000981"]}]
+        },
+    )
+
     status: str = "accepted"
     event_ids: list[str]
 
@@ -140,6 +148,27 @@ class Balances(Strict):
 
 
 class MemberView(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "M0001234",
+                    "tier": "gold",
+                    "class_code": "SE-K",
+                    "lifecycle_stage": "maturity",
+                    "version": 4182,
+                    "balances": {
+                        "redeemable": 48210,
+                        "pending": 1250,
+                        "qualifying": {"qualifying_miles": 51320, "qualifying_segments": 44},
+                    },
+                }
+            ]
+        },
+    )
+
     member_id: str
     tier: str | None
     class_code: str | None
@@ -150,6 +179,19 @@ class MemberView(Strict):
 
 class Problem(Strict):
     """Every error: a machine-readable code and a human detail (field paths for 422)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": "invalid_body",
+                    "detail": [{"loc": ["amount"], "msg": "Input should be greater than 0"}],
+                }
+            ]
+        },
+    )
 
     error: str
     detail: Any
