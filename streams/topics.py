@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from config import Settings
 
@@ -101,6 +102,23 @@ async def _ensure_topics(settings: Settings, replication_factor: int) -> list[st
                         f"topic {meta['topic']} has {count} partitions, the engine is "
                         f"configured for {settings.partitions} (LOYALTY_PARTITIONS)"
                     )
+        if missing:
+            await _wait_for_leaders(admin, [spec.name for spec in missing], settings.partitions)
         return [spec.name for spec in missing]
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: Any, topics: list[str], partitions: int) -> None:
+    """New partitions take a moment to get a leader; producing before that only causes
+    retries and warnings, so wait for it (bounded by ensure_topics' timeout)."""
+    while True:
+        described = await admin.describe_topics(topics)
+        ready = all(
+            len(meta["partitions"]) == partitions
+            and all(p.get("leader", -1) >= 0 for p in meta["partitions"])
+            for meta in described
+        )
+        if ready:
+            return
+        await asyncio.sleep(0.1)
