@@ -9,6 +9,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from schemas.events import CurrencyCode, FlightSegment, Identifier, Money, Points, SignedPoints
 
 
+def with_examples(*examples: dict[str, Any]) -> ConfigDict:
+    """Strict model config carrying request/response examples for the OpenAPI spec."""
+    return ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": list(examples)})
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -16,21 +21,15 @@ class Strict(BaseModel):
 class AccrualIn(Strict):
     """One accrual as a partner posts it. `occurred_at` defaults to the time of receipt."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "member_id": "M0001234",
-                    "partner_txn_id": "H-2026-000981",
-                    "category": "hotel",
-                    "amount": "412.50",
-                    "currency": "EUR",
-                    "occurred_at": "2026-11-20T18:30:00Z",
-                }
-            ]
-        },
+    model_config = with_examples(
+        {
+            "member_id": "M0001234",
+            "partner_txn_id": "H-2026-000981",
+            "category": "hotel",
+            "amount": "412.50",
+            "currency": "EUR",
+            "occurred_at": "2026-11-20T18:30:00Z",
+        }
     )
 
     member_id: Identifier
@@ -59,36 +58,22 @@ class CommandIn(Strict):
 
 
 class RedemptionIn(CommandIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={"examples": [{"points": 25000, "reward": "award-seat-CPH-LHR"}]},
-    )
+    model_config = with_examples({"points": 25000, "reward": "award-seat-CPH-LHR"})
 
     points: Points
     reward: Identifier
 
 
 class TransferIn(CommandIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={"examples": [{"to_member_id": "M0004321", "points": 5000}]},
-    )
+    model_config = with_examples({"to_member_id": "M0004321", "points": 5000})
 
     to_member_id: Identifier
     points: Points
 
 
 class StatusMatchIn(CommandIn):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {"competitor": "oceanic", "competitor_tier": "gold", "evidence_ref": "scan-7731"}
-            ]
-        },
+    model_config = with_examples(
+        {"competitor": "oceanic", "competitor_tier": "gold", "evidence_ref": "scan-7731"}
     )
 
     competitor: Identifier
@@ -103,18 +88,12 @@ class RetroClaimIn(CommandIn):
 class AdjustmentIn(CommandIn):
     """A manual adjustment: the reason and the operator are mandatory."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "points": 1500,
-                    "reason": "goodwill: 5h delay on SK1415",
-                    "operator_id": "agent-17",
-                }
-            ]
-        },
+    model_config = with_examples(
+        {
+            "points": 1500,
+            "reason": "goodwill: 5h delay on SK1415",
+            "operator_id": "agent-17",
+        }
     )
 
     points: SignedPoints
@@ -129,13 +108,7 @@ class AdjustmentIn(CommandIn):
 
 
 class Accepted(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [{"status": "accepted", "event_ids": ["pa:hotel-co:H-2026-000981"]}]
-        },
-    )
+    model_config = with_examples({"status": "accepted", "event_ids": ["pa:hotel-co:H-2026-000981"]})
 
     status: str = "accepted"
     event_ids: list[str]
@@ -148,25 +121,19 @@ class Balances(Strict):
 
 
 class MemberView(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "member_id": "M0001234",
-                    "tier": "gold",
-                    "class_code": "SE-K",
-                    "lifecycle_stage": "maturity",
-                    "version": 4182,
-                    "balances": {
-                        "redeemable": 48210,
-                        "pending": 1250,
-                        "qualifying": {"qualifying_miles": 51320, "qualifying_segments": 44},
-                    },
-                }
-            ]
-        },
+    model_config = with_examples(
+        {
+            "member_id": "M0001234",
+            "tier": "gold",
+            "class_code": "SE-K",
+            "lifecycle_stage": "maturity",
+            "version": 4182,
+            "balances": {
+                "redeemable": 48210,
+                "pending": 1250,
+                "qualifying": {"qualifying_miles": 51320, "qualifying_segments": 44},
+            },
+        }
     )
 
     member_id: str
@@ -180,17 +147,11 @@ class MemberView(Strict):
 class Problem(Strict):
     """Every error: a machine-readable code and a human detail (field paths for 422)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "error": "invalid_body",
-                    "detail": [{"loc": ["amount"], "msg": "Input should be greater than 0"}],
-                }
-            ]
-        },
+    model_config = with_examples(
+        {
+            "error": "invalid_body",
+            "detail": [{"loc": ["amount"], "msg": "Input should be greater than 0"}],
+        }
     )
 
     error: str
