@@ -8,7 +8,7 @@ moment they are processed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
@@ -19,29 +19,32 @@ from loyalty.tiers import decide_period_end
 
 
 def next_due(state: MemberState, program: Program) -> date | None:
-    """The first day on which time alone changes this member, or None."""
+    """The first day on which time alone changes this member, or None.
+
+    Runs after every event, so it works on day ordinals rather than date arithmetic."""
     today = state.as_of.date()
-    candidates: list[date] = []
+    today_n = today.toordinal()
+    best = 1 << 62
     # Pending lots are the recent ones: walk back only over the pending window.
-    horizon = today - timedelta(days=program.pending.days)
+    horizon = today_n - program.pending.days
     for lot in reversed(state.lots):
-        if lot.earned_on < horizon:
+        if lot.earned_on.toordinal() < horizon:
             break
-        if lot.unlock_on > today:
-            candidates.append(lot.unlock_on)
+        unlock = lot.unlock_on.toordinal()
+        if today_n < unlock < best:
+            best = unlock
     expiry = _expiry_due(state, program)
     if expiry is not None:
-        candidates.append(expiry)
+        best = min(best, expiry.toordinal())
     if state.period_end is not None:
-        candidates.append(state.period_end + timedelta(days=1))
+        best = min(best, state.period_end.toordinal() + 1)
     match = state.match
     if match is not None:
-        last = match.confirmed_until or match.ends_on
-        candidates.append(last + timedelta(days=1))
+        best = min(best, (match.confirmed_until or match.ends_on).toordinal() + 1)
     stage_check = next_check(state, program)
     if stage_check is not None:
-        candidates.append(stage_check)
-    return min(candidates) if candidates else None
+        best = min(best, stage_check)
+    return None if best == 1 << 62 else date.fromordinal(best)
 
 
 def _expiry_due(state: MemberState, program: Program) -> date | None:

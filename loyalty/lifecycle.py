@@ -13,7 +13,7 @@ limit (the only days on which time alone can change the stage's inputs in a way 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from loyalty.program import Program
 from loyalty.program_status import LifecycleStage
@@ -43,12 +43,12 @@ def drop_percent(latest: int, previous: int) -> int:
 
 def stage_of(state: MemberState, program: Program, today: date) -> tuple[LifecycleStage, str]:
     rules = program.lifecycle
-    latest, previous = window_counts(state, program, today)
     if (today - state.enrolled_on).days < rules.exploration_days:
         return LifecycleStage.EXPLORATION, f"enrolled {(today - state.enrolled_on).days} days ago"
     idle = (today - (state.last_activity_on or state.enrolled_on)).days
     if idle >= rules.inactive_days:
         return LifecycleStage.DECLINE, f"no activity for {idle} days"
+    latest, previous = window_counts(state, program, today)
     drop = drop_percent(latest, previous)
     if previous > 0 and drop > rules.decline_drop_percent:
         return LifecycleStage.DECLINE, f"activity down {drop}% ({previous} -> {latest})"
@@ -57,16 +57,18 @@ def stage_of(state: MemberState, program: Program, today: date) -> tuple[Lifecyc
     return LifecycleStage.DEVELOPMENT, f"{latest} activities in the latest window (was {previous})"
 
 
-def next_check(state: MemberState, program: Program) -> date | None:
-    """The next day on which time alone may change the stage."""
+def next_check(state: MemberState, program: Program) -> int | None:
+    """The next day (ordinal) on which time alone may change the stage."""
     rules = program.lifecycle
-    today = state.as_of.date()
-    last = state.last_activity_on or state.enrolled_on
-    candidates = [
-        state.enrolled_on + timedelta(days=rules.exploration_days),
-        last + timedelta(days=rules.window_days),
-        last + timedelta(days=2 * rules.window_days),
-        last + timedelta(days=rules.inactive_days),
-    ]
-    future = [day for day in candidates if day > today]
-    return min(future) if future else None
+    today = state.as_of.toordinal()
+    last = (state.last_activity_on or state.enrolled_on).toordinal()
+    best = None
+    for day in (
+        state.enrolled_on.toordinal() + rules.exploration_days,
+        last + rules.window_days,
+        last + 2 * rules.window_days,
+        last + rules.inactive_days,
+    ):
+        if day > today and (best is None or day < best):
+            best = day
+    return best

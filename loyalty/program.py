@@ -316,6 +316,16 @@ class Program:
     def _ranks(self) -> dict[str, int]:
         return {tier: index for index, tier in enumerate(self.tiers)}
 
+    @cached_property
+    def tier_checks(self) -> tuple[tuple[int, str, tuple[tuple[tuple[str, int], ...], ...]], ...]:
+        """Tier thresholds precompiled for the per-event upgrade check, highest tier first."""
+        thresholds = self.tier_rules.thresholds
+        return tuple(
+            (rank, tier, tuple(tuple(alt.items()) for alt in thresholds.get(tier, ())))
+            for rank, tier in reversed(list(enumerate(self.tiers)))
+            if rank > 0
+        )
+
     def rank(self, tier: str) -> int:
         return self._ranks[tier]
 

@@ -31,11 +31,12 @@ def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[d
 def qualified_tier(program: Program, credit: dict[str, int], above: str | None = None) -> str:
     """The highest tier any of whose alternatives `credit` meets in full (only tiers above
     `above` are checked; `above` itself is returned when none of them is met)."""
-    thresholds = program.tier_rules.thresholds
     floor = program.rank(above) if above is not None else 0
-    for tier in reversed(program.tiers[floor + 1 :]):
-        for alternative in thresholds.get(tier, ()):
-            for currency, minimum in alternative.items():
+    for rank, tier, alternatives in program.tier_checks:  # highest tier first
+        if rank <= floor:
+            break
+        for alternative in alternatives:
+            for currency, minimum in alternative:
                 if credit.get(currency, 0) < minimum:
                     break
             else:
