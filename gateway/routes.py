@@ -21,6 +21,7 @@ from gateway.credentials import Role
 from gateway.publisher import KafkaUnavailable
 from gateway.security import Caller, Refused, authenticate, check_replay_and_rate
 from schemas import events as w
+from streams.projection import from_hash
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 MemberId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:/\-]+$")]
@@ -325,19 +326,16 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
             ) from None
         if fields is None:
             raise Refused(404, "unknown_member", f"no member {member_id}")
+        status = from_hash(member_id, fields)
         view = m.MemberView(
             member_id=member_id,
-            tier=fields.get("tier"),
-            class_code=fields.get("class_code"),
-            lifecycle_stage=fields.get("stage"),
+            tier=status.tier,
+            class_code=status.class_code,
+            lifecycle_stage=status.stage,
             balances=m.Balances(
-                redeemable=_int(fields.get("points")),
-                pending=_int(fields.get("pending")),
-                qualifying={
-                    k.removeprefix("q:"): int(v) for k, v in fields.items() if k.startswith("q:")
-                },
+                redeemable=status.points, pending=status.pending, qualifying=status.qualifying
             ),
-            version=int(fields.get("version", "0")),
+            version=status.version,
         )
         return Response(view.model_dump_json(), media_type="application/json")
 
@@ -367,7 +365,3 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
 
 
 _ACCRUALS: TypeAdapter[m.AccrualIn | m.AccrualBatchIn] = TypeAdapter(m.AccrualIn | m.AccrualBatchIn)
-
-
-def _int(value: str | None) -> int | None:
-    return None if value is None else int(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MemberStatus(BaseModel):
@@ -13,9 +13,15 @@ class MemberStatus(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     member_id: str
-    points: int
+    points: int  # redeemable (available) points
     version: int
     last_event_id: str | None
+    # Status fields: filled by the rulebook engine; the walking skeleton leaves them empty.
+    pending: int | None = None
+    tier: str | None = None
+    class_code: str | None = None
+    stage: str | None = None
+    qualifying: dict[str, int] = Field(default_factory=dict)
     schema_version: Literal[1] = 1
 
 

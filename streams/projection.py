@@ -13,12 +13,54 @@ from typing import Any, Protocol
 
 from schemas.status import MemberStatus
 
+# ARGV: version, then field/value pairs. The whole hash is replaced, so a field the newer
+# status no longer has (e.g. pending back to none) does not linger.
 _SET_IF_NEWER = """
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'points', ARGV[2], 'last_event_id', ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', unpack(ARGV))
 return 1
 """
+
+# The read model's hash fields; the gateway's member lookup reads the same names.
+QUALIFYING_PREFIX = "q:"
+
+
+def hash_fields(status: MemberStatus) -> list[str | int]:
+    """Field/value pairs after the version (ARGV[2:])."""
+    fields: list[str | int] = [
+        status.version,
+        "points",
+        status.points,
+        "last_event_id",
+        status.last_event_id or "",
+    ]
+    for name in ("pending", "tier", "class_code", "stage"):
+        value = getattr(status, name)
+        if value is not None:
+            fields += [name, value]
+    for currency, amount in sorted(status.qualifying.items()):
+        fields += [QUALIFYING_PREFIX + currency, amount]
+    return fields
+
+
+def from_hash(member_id: str, fields: dict[str, str]) -> MemberStatus:
+    return MemberStatus(
+        member_id=member_id,
+        points=int(fields["points"]),
+        version=int(fields["version"]),
+        last_event_id=fields.get("last_event_id") or None,
+        pending=int(fields["pending"]) if "pending" in fields else None,
+        tier=fields.get("tier"),
+        class_code=fields.get("class_code"),
+        stage=fields.get("stage"),
+        qualifying={
+            k.removeprefix(QUALIFYING_PREFIX): int(v)
+            for k, v in fields.items()
+            if k.startswith(QUALIFYING_PREFIX)
+        },
+    )
 
 
 class MemberProjection(Protocol):
@@ -74,9 +116,7 @@ class RedisMemberProjection:
         async with self.client.pipeline(transaction=False) as pipe:
             for status in batch:
                 await self._script(
-                    keys=[self.key(status.member_id)],
-                    args=[status.version, status.points, status.last_event_id or ""],
-                    client=pipe,
+                    keys=[self.key(status.member_id)], args=hash_fields(status), client=pipe
                 )
             results = await pipe.execute()
         return sum(int(r) for r in results)
@@ -85,13 +125,7 @@ class RedisMemberProjection:
         raw = await self.client.hgetall(self.key(member_id))
         if not raw:
             return None
-        fields = {_text(k): _text(v) for k, v in raw.items()}
-        return MemberStatus(
-            member_id=member_id,
-            points=int(fields["points"]),
-            version=int(fields["version"]),
-            last_event_id=fields.get("last_event_id") or None,
-        )
+        return from_hash(member_id, {_text(k): _text(v) for k, v in raw.items()})
 
 
 def _text(value: bytes | str) -> str:

@@ -41,3 +41,22 @@ class MemberProjectionContract:
     async def test_an_empty_batch_stores_nothing(self) -> None:
         projection = await self.make()
         assert await projection.apply([]) == 0
+
+    async def test_the_full_status_round_trips_and_a_newer_one_replaces_it_whole(self) -> None:
+        projection = await self.make()
+        full = MemberStatus(
+            member_id="m9",
+            points=480,
+            version=7,
+            last_event_id="e7",
+            pending=20,
+            tier="gold",
+            class_code="SE-K",
+            stage="maturity",
+            qualifying={"qualifying_miles": 51000, "qualifying_segments": 40},
+        )
+        await projection.apply([full])
+        assert await projection.get("m9") == full
+        later = MemberStatus(member_id="m9", points=500, version=8, last_event_id="e8")
+        await projection.apply([later])
+        assert await projection.get("m9") == later
