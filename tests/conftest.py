@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import localinfra
 from config import Settings
 from localinfra.process import free_port
 
 _FACTS: dict[str, str] = {}
+
+# Property tests judge behaviour, not speed: no per-example deadline (a busy CI machine would
+# otherwise fail them at random), and a fixed derandomised run in CI.
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 def _interrupt(signum: int, frame: object) -> None:
