@@ -22,7 +22,7 @@ from loyalty import events as ev
 from loyalty.book import Book, Outcome
 from loyalty.inputs import Clock
 from loyalty.program import Program
-from loyalty.state import MemberState, Posting
+from loyalty.state import MemberState
 from schemas.member_events import STATUS_EVENTS, status_record
 from schemas.translate import Undecodable, decode_external, raw_fingerprint
 
@@ -59,19 +59,6 @@ class Summary:
             "status_changes": self.status_changes,
             "members": self.members,
         }
-
-
-def posting_json(p: Posting) -> dict[str, Any]:
-    return {
-        "posting_id": p.posting_id,
-        "member_id": p.member_id,
-        "at": p.at.isoformat(),
-        "currency": p.currency,
-        "points": p.points,
-        "kind": p.kind,
-        "cause": p.cause,
-        "lot_id": p.lot_id,
-    }
 
 
 def member_json(state: MemberState, program: Program) -> dict[str, Any]:
@@ -218,7 +205,7 @@ def _record(
     for _member, event in outcome.events:
         kind = type(event)
         if kind in _POSTINGS:
-            # orjson writes the slotted Posting dataclass field by field, as posting_json does.
+            # orjson writes the slotted Posting dataclass field by field, in declaration order.
             write(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
             summary.postings += 1
         elif kind in STATUS_EVENTS:

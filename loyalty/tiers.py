@@ -44,14 +44,6 @@ def qualified_tier(program: Program, credit: dict[str, int], above: str | None =
     return program.tiers[floor]
 
 
-def decide_upgrade(state: MemberState, program: Program) -> list[ev.DomainEvent]:
-    """An upgrade as soon as the period's credit reaches a higher tier (never a downgrade)."""
-    tier = qualified_tier(program, state.period_qualifying)
-    if program.rank(tier) > program.rank(state.earned_tier):
-        return [ev.EarnedTierRaised(tier)]
-    return []
-
-
 def _threshold(program: Program, tier: str, currency: str) -> int:
     """What `tier` asks of `currency` at the least (0 for the base tier or if not asked)."""
     asks = [alt[currency] for alt in program.tier_rules.thresholds.get(tier, ()) if currency in alt]

@@ -199,7 +199,6 @@ _EXTERNAL = (
 )
 _INTERNAL = TransferReceived | TransferReturned
 ExternalEvent = Annotated[_EXTERNAL, Field(discriminator="type")]
-InternalEvent = Annotated[_INTERNAL, Field(discriminator="type")]
 AnyEvent = Annotated[_EXTERNAL | _INTERNAL, Field(discriminator="type")]
 
 EXTERNAL: TypeAdapter[ExternalEvent] = TypeAdapter(ExternalEvent)

@@ -120,27 +120,3 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
 def to_input(model: w.Envelope) -> i.Input:
     at = model.occurred_at.astimezone(UTC)
     return _TO_INPUT[type(model)](model, at)
-
-
-def follow_up_to_wire(inp: i.TransferReceived | i.TransferReturned) -> w.Envelope:
-    """Follow-ups travel between partitions as internal events."""
-    if isinstance(inp, i.TransferReceived):
-        return w.TransferReceived(
-            type="transfer_received",
-            event_id=inp.event_id,
-            member_id=inp.member_id,
-            occurred_at=inp.at,
-            from_member_id=inp.from_member_id,
-            transfer_id=inp.transfer_id,
-            points=inp.points,
-            fee=inp.fee,
-        )
-    return w.TransferReturned(
-        type="transfer_returned",
-        event_id=inp.event_id,
-        member_id=inp.member_id,
-        occurred_at=inp.at,
-        transfer_id=inp.transfer_id,
-        points=inp.points,
-        reason=inp.reason,
-    )
