@@ -132,8 +132,15 @@ class KafkaBroker:
         if not (self.home / "data" / "meta.properties").exists():
             cluster_id = self._cluster_id(libs)
             fmt = subprocess.run(
+                # "--cluster-id=<id>": a base64url id may start with "-", which the tool
+                # would otherwise read as an option (1 start in 64 failed that way).
                 self._java(
-                    libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)
+                    libs,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={cluster_id}",
+                    "-c",
+                    str(props),
                 ),
                 capture_output=True,
                 text=True,

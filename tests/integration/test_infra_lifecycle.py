@@ -109,3 +109,21 @@ def test_the_embedded_fallback_broker_starts_answers_and_stops(tmp_path: Path) -
     finally:
         assert broker.stop() is True
     assert broker.process.pid() is None
+
+
+def test_a_cluster_id_starting_with_a_dash_still_formats(tmp_path: Path) -> None:
+    import base64
+
+    settings = own_settings(tmp_path)
+    if localinfra.resolve_broker_mode(settings) is not BrokerMode.KAFKA:
+        pytest.skip("no java/mvn: the real-Kafka lifecycle cannot run here")
+    broker = KafkaBroker(settings)
+    broker.home.mkdir(parents=True)
+    dashed = base64.urlsafe_b64encode(b"\xf8" + bytes(15)).decode().rstrip("=")
+    assert dashed.startswith("-")
+    (broker.home / "cluster.id").write_text(dashed)
+    try:
+        broker.start()
+        assert "cluster.id=" + dashed in (broker.home / "data" / "meta.properties").read_text()
+    finally:
+        broker.stop()
