@@ -47,8 +47,15 @@ class Settings(BaseSettings):
     app_id: str = "loyalty-engine"
     # Faust table store: memory:// for tests and demos, rocksdb:// for long-lived workers.
     store: str = "memory://"
-    # Points earned per whole currency unit by the walking-skeleton accrual rule.
-    points_per_unit: int = Field(default=10, ge=0)
+    # The programme the engine runs (rules, tiers, grading); see programs/ and docs/rules.md.
+    program: Path = Path("programs/airline.yaml")
+    # Prometheus metrics of the worker (0 = off) and how often metrics go to the ops topic.
+    metrics_port: int = Field(default=39100, ge=0, le=65535)
+    metrics_interval_s: float = Field(default=10.0, gt=0)
+    # A partition writes its changed state and acknowledges its input at most this many
+    # messages or seconds apart; a crash replays (idempotently) since the last checkpoint.
+    checkpoint_every: int = Field(default=10_000, ge=1)
+    checkpoint_interval_s: float = Field(default=1.0, gt=0)
     worker_web_port: int = Field(default=36066, ge=1, le=65535)
 
     # Gateway (HTTP API): see gateway/ and README, Gateway.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("gateway", help="serve the HTTP gateway (LOYALTY_GATEWAY_* settings)")
 
     worker = commands.add_parser("worker", help="run a stream worker until stopped")
-    worker.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info"])
+    worker.add_argument(
+        "--loglevel",
+        default=os.environ.get("LOYALTY_LOGLEVEL", "warn"),
+        choices=["crit", "error", "warn", "info"],
+    )
 
     demo = commands.add_parser("demo", help="run the engine on sample data and show the result")
     demo.add_argument("--keep-infra", action="store_true", help="leave Kafka and Redis running")
@@ -43,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("events", type=Path)
     report.add_argument("--program", type=Path, required=True)
     report.add_argument("--out", type=Path, required=True)
+
+    verify = commands.add_parser(
+        "verify-stream", help="run the stream engine on a file and compare it with replay"
+    )
+    verify.add_argument("events", type=Path)
+    verify.add_argument("--program", type=Path, required=True)
+    verify.add_argument("--workers", type=int, default=1, help="engine worker processes")
+    verify.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    verify.add_argument("--out", type=Path, help="keep replay output and worker logs here")
 
     schemas = commands.add_parser("schemas", help="export the JSON Schema of every wire model")
     schemas.add_argument("--out", type=Path, default=Path("schemas/json"))
@@ -76,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         from gateway.server import run_gateway
 
         return run_gateway(settings)
+    if args.command == "verify-stream":
+        from entrypoints.verify_stream import verify_stream
+
+        _load_program(args.program)  # a readable error for a bad programme, before any work
+        return verify_stream(
+            args.events, args.program, settings, args.workers, args.timeout, args.out
+        )
     if args.command == "worker":
         from entrypoints.worker import run_worker
 

@@ -1,54 +1,40 @@
-"""`make demo`: real Kafka + Redis, a worker, a small workload, and the result read back."""
+"""`make demo`: real Kafka + Redis, the engine worker on a generated workload, and the result
+read back: member tiers, classes and stages, a few member events, the grading thresholds, the
+reconciliation of every input, the Redis read model, and the comparison with `loyalty replay`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+import uuid
+from pathlib import Path
+from typing import Any
 
 import orjson
 
 import localinfra
 from config import Settings
-from streams import codec
+from entrypoints.replay import replay
+from entrypoints.verify_stream import (
+    StreamResult,
+    collect,
+    differences,
+    produce_file,
+    watched,
+    workers,
+)
+from schemas.program import load_program
 from streams.app import redis_projection
-from streams.handlers import Source, replay_purchases
-from streams.topic_reader import Record, produce, read_until
+from streams.topic_reader import Record, read_until
 from streams.topics import TopicNames, ensure_topics
+from workload.generator import Workload
 
-MEMBERS = [f"M{n:04d}" for n in range(1, 9)]
-WAIT_S = 120.0
-
-
-def sample_messages() -> list[tuple[bytes | None, bytes]]:
-    """40 purchases skewed towards a few members, two redeliveries and two bad messages."""
-    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-    messages: list[tuple[bytes | None, bytes]] = []
-    for n in range(40):
-        # Pareto-ish: member i gets roughly 1/(i+1) of the traffic.
-        member = MEMBERS[min(int(len(MEMBERS) * (n * 7 % 40) ** 2 / 1600), len(MEMBERS) - 1)]
-        amount = Decimal(17 + (n * 37) % 230) + Decimal(n % 100) / 100
-        event = {
-            "event_id": f"purchase-{n:04d}",
-            "type": "purchase",
-            "member_id": member,
-            "occurred_at": (start + timedelta(hours=n)).isoformat(),
-            "merchant": ["grocer", "airline-shop", "fuel"][n % 3],
-            "category": ["food", "travel", "fuel"][n % 3],
-            "amount": str(amount),
-            "currency": "EUR",
-            "sale_id": f"sale-{n:04d}",
-        }
-        messages.append((member.encode(), orjson.dumps(event)))
-    messages.append(messages[3])  # an upstream retry: the same event twice
-    messages.append(messages[17])
-    messages.append((b"M0001", b"{not json"))
-    messages.append((b"M0002", messages[5][1].replace(b'"EUR"', b'"euro"')))
-    return messages
+PROGRAM = Path("programs/airline.yaml")
+MEMBERS, EVENTS, SEED = 60, 2500, 11
+WAIT_S = 180.0
+SHOWN = 12
 
 
 def run_demo(base: Settings, keep_infra: bool = False) -> int:
@@ -61,148 +47,154 @@ def run_demo(base: Settings, keep_infra: bool = False) -> int:
         return 1
     print("\n".join(state.lines()))
     started_here = not (before.broker_up and before.redis_up)
-    settings = base.model_copy(update={"namespace": f"demo-{int(time.time())}"})
-    worker: subprocess.Popen[bytes] | None = None
+    settings = base.model_copy(
+        update={
+            "namespace": f"demo-{int(time.time())}",
+            "program": PROGRAM.resolve(),
+            "metrics_interval_s": 1.0,
+        }
+    )
     try:
-        asyncio.run(ensure_topics(settings))
-        worker = _start_worker(settings)
-        return asyncio.run(_run(settings, worker, idempotent=state.broker != "embedded"))
+        return _demo(settings, idempotent=state.broker != "embedded")
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         if started_here and not keep_infra:
             print("stopping Kafka and Redis: " + ", ".join(localinfra.down(base)))
 
 
-def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    log_path = settings.state_dir / "run" / f"{settings.namespace}-worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "LOYALTY_NAMESPACE": settings.namespace,
-        "LOYALTY_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
-        "REDIS_URL": settings.effective_redis_url,
-    }
-    print(f"starting the worker (log: {log_path})")
-    with log_path.open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+def _demo(settings: Settings, idempotent: bool) -> int:
+    program = load_program(PROGRAM)
+    run = settings.state_dir / "run" / settings.namespace
+    run.mkdir(parents=True, exist_ok=True)
+    events = run / "events.jsonl"
+    with events.open("wb") as out:
+        out.writelines(Workload(MEMBERS, EVENTS, SEED, program).lines())
+    summary = replay(events, program, run / "replay", progress=False)
+    print(
+        f"generated {summary.received} events for {MEMBERS} members over 420 days "
+        f"(purchases, flights, partners, redemptions, transfers, status matches, clocks, "
+        f"duplicates and invalid input) in {events}"
+    )
+    asyncio.run(ensure_topics(settings))
+    marker = f"flush-{uuid.uuid4().hex[:8]}"
+    print(f"starting the engine worker (log: {run / 'worker-0.log'})")
+    with workers(settings, PROGRAM, 1, run) as procs:
+        produced = asyncio.run(produce_file(settings, events, marker, idempotent))
+        print(f"produced {produced} messages (clock ticks go to every input partition)")
+        result = asyncio.run(watched(collect(settings, marker, WAIT_S), procs, run))
+        metrics = asyncio.run(watched(_final_metrics(settings, produced), procs, run))
+    redis_view = asyncio.run(_redis(settings, result))
+    found = differences(run / "replay", result, program)
+    ok = _report(settings, result, redis_view, metrics, produced)
+    if found:
+        for line in found[:10]:
+            print("DIFF", line)
+    print(
+        f"stream vs `loyalty replay`: {len(result.members)} members and "
+        f"{len(result.postings)} ledger postings compared: "
+        + ("identical" if not found else f"{len(found)} differences")
+    )
+    ok = ok and not found
+    print("demo: " + ("stream, Redis and offline replay agree" if ok else "MISMATCH"))
+    return 0 if ok else 1
 
 
-async def _run(settings: Settings, worker: subprocess.Popen[bytes], idempotent: bool) -> int:
+async def _final_metrics(settings: Settings, produced: int) -> dict[str, Any]:
+    """The worker's metrics once it has counted every input message."""
     names = TopicNames(settings.namespace)
-    messages = sample_messages()
-    await produce(settings.bootstrap_servers, names.purchases, messages, idempotent)
-    print(f"produced {len(messages)} messages to {names.purchases}")
-    expected = replay_purchases(
-        [Source(names.purchases, 0, i, k, v) for i, (k, v) in enumerate(messages)],
-        settings.points_per_unit,
-    )
+    latest: dict[str, Any] = {}
 
-    def finished(records: list[Record]) -> bool:
-        if worker.poll() is not None:
-            return True
-        latest = _latest_status(records, names.member_status)
-        caught_up = all(
-            latest.get(m, {}).get("version") == r["version"] for m, r in expected.members.items()
-        )
-        side = sum(1 for r in records if r.topic in (names.ops, names.dead_letters))
-        wanted = sum(expected.counts[k] for k in ("duplicate", "rejected", "dead_letter"))
-        return caught_up and side >= wanted
+    def done(records: list[Record]) -> bool:
+        for r in records:
+            if r.value and b'"metrics"' in r.value:
+                record = orjson.loads(r.value)
+                # Counts settle once every message has reached an outcome.
+                if (
+                    record.get("kind") == "metrics"
+                    and record["received"] >= produced
+                    and record["reconciled"]
+                ):
+                    latest.update(record)
+                    return True
+        return False
 
-    records = await read_until(
-        settings.bootstrap_servers,
-        [names.member_status, names.ops, names.dead_letters],
-        finished,
-        WAIT_S,
-    )
-    if worker.poll() is not None:
-        print(f"demo: the worker exited with {worker.returncode}; see its log", file=sys.stderr)
-        return 1
-    stream = _latest_status(records, names.member_status)
-    redis_view = await _read_redis(settings, expected.members)
-    return _report(expected.members, expected.counts, stream, redis_view, records, names)
-
-
-def _latest_status(records: list[Record], topic: str) -> dict[str, dict[str, int]]:
-    latest: dict[str, dict[str, int]] = {}
-    for record in records:
-        if record.topic == topic and record.value is not None:
-            status = codec.decode_status(record.value)
-            if status.version > latest.get(status.member_id, {}).get("version", -1):
-                latest[status.member_id] = {"points": status.points, "version": status.version}
+    await read_until(settings.bootstrap_servers, [names.ops], done, WAIT_S)
     return latest
 
 
-async def _read_redis(
-    settings: Settings, expected: dict[str, dict[str, object]]
-) -> dict[str, dict[str, int]]:
+async def _redis(settings: Settings, result: StreamResult) -> dict[str, Any]:
     projection = redis_projection(settings)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    view: dict[str, dict[str, int]] = {}
-    while loop.time() < deadline:
-        for member in expected:
-            status = await projection.get(member)
-            if status is not None:
-                view[member] = {"points": status.points, "version": status.version}
-        if all(view.get(m, {}).get("version") == r["version"] for m, r in expected.items()):
-            break
-        await asyncio.sleep(0.3)
-    await projection.client.aclose()
+    view: dict[str, Any] = {}
+    try:
+        for _ in range(100):
+            for member in result.statuses:
+                stored = await projection.get(member)
+                if stored is not None:
+                    view[member] = stored
+            if all(m in view and view[m].version >= s.version for m, s in result.statuses.items()):
+                break
+            await asyncio.sleep(0.3)
+    finally:
+        await projection.client.aclose()
     return view
 
 
 def _report(
-    expected: dict[str, dict[str, object]],
-    counts: dict[str, int],
-    stream: dict[str, dict[str, int]],
-    redis_view: dict[str, dict[str, int]],
-    records: list[Record],
-    names: TopicNames,
-) -> int:
-    print()
-    print(f"{'member':<8} {'events':>6} {'expected':>9} {'stream':>9} {'redis':>9}  match")
-    ok = True
-    for member in sorted(expected):
-        want = expected[member]
-        got_stream = stream.get(member, {}).get("points")
-        got_redis = redis_view.get(member, {}).get("points")
-        match = got_stream == want["points"] == got_redis
-        ok &= match
-        print(
-            f"{member:<8} {want['version']!s:>6} {want['points']!s:>9} {got_stream!s:>9} "
-            f"{got_redis!s:>9}  {'yes' if match else 'NO'}"
-        )
-    side = {
-        "duplicate": sum(
-            1 for r in records if r.topic == names.ops and b'"duplicate"' in (r.value or b"")
-        ),
-        "rejected": sum(
-            1 for r in records if r.topic == names.ops and b'"rejected"' in (r.value or b"")
-        ),
-        "dead_letter": sum(1 for r in records if r.topic == names.dead_letters),
-    }
-    applied = sum(int(str(s["version"])) for s in stream.values())
-    received = counts["received"]
-    reconciled = received == applied + side["duplicate"] + side["rejected"] + side["dead_letter"]
+    settings: Settings,
+    result: StreamResult,
+    redis_view: dict[str, Any],
+    metrics: dict[str, Any],
+    produced: int,
+) -> bool:
     print()
     print(
-        f"received {received} = applied {applied} + duplicates {side['duplicate']} + "
-        f"rejected {side['rejected']} + dead letters {side['dead_letter']}: "
-        f"{'reconciled' if reconciled else 'DOES NOT RECONCILE'}"
+        f"{'member':<9} {'tier':<7} {'class':<16} {'stage':<12} {'points':>8} {'redis':>8}  match"
     )
-    for record in records:
-        if record.topic == names.dead_letters and record.value:
-            print(f"  dead letter: {orjson.loads(record.value)['error']}")
-    ok &= reconciled
-    print("demo: " + ("stream, Redis and offline replay agree" if ok else "MISMATCH"))
-    return 0 if ok else 1
+    ok = True
+    top = sorted(result.members.values(), key=lambda s: (-s.balance, s.member_id))[:SHOWN]
+    for state in top:
+        status = result.statuses.get(state.member_id)
+        stored = redis_view.get(state.member_id)
+        match = (
+            status is not None
+            and stored is not None
+            and stored.points == status.points
+            and stored.tier == state.tier
+        )
+        ok &= match
+        print(
+            f"{state.member_id:<9} {state.tier:<7} {state.class_code or '-':<16} "
+            f"{state.stage:<12} {status.points if status else '-':>8} "
+            f"{stored.points if stored else '-':>8}  {'yes' if match else 'NO'}"
+        )
+    missing = [m for m in result.statuses if m not in redis_view]
+    if missing:
+        ok = False
+        print(f"not in Redis: {len(missing)} members, e.g. {missing[:3]}")
+    print(f"... {len(result.members)} members in all; Redis holds all {len(redis_view)}.")
+    changes = [o for o in result.member_events if o["type"] in ("tier_changed", "class_changed")]
+    print()
+    print("a few member events (member-events topic):")
+    for record in changes[:3] + changes[-3:]:
+        print(
+            f"  {record['at'][:10]} {record['member_id']} {record['type']}: "
+            f"{record.get('from')} -> {record.get('to')} ({record['reason']})"
+        )
+    gradings = [o for o in result.ops if o.get("kind") == "grading" and o["partition"] == 0]
+    if gradings:
+        print("relative classification (thresholds merged from every partition):")
+        for g in gradings[-3:]:
+            print(f"  {g['period']} {g['segment']}: {g['members']} members, {g['thresholds']}")
+    print()
+    if metrics:
+        reconciled = metrics["received"] == produced and metrics["reconciled"]
+        print(
+            f"received {metrics['received']} messages = applied {metrics['applied']} + "
+            f"duplicates {metrics['duplicates']} + rejected {metrics['rejected']} + "
+            f"dead letters {metrics['dead_letters']} + clock copies {metrics['watermarks']}: "
+            + ("reconciled" if reconciled else "DOES NOT RECONCILE")
+        )
+        ok &= reconciled
+    else:
+        ok = False
+        print("no metrics record from the worker")
+    return ok

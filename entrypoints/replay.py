@@ -1,5 +1,8 @@
 """`loyalty replay EVENTS.jsonl --program P.yaml --out DIR`: the core over a file, no Kafka.
 
+Inputs are applied in the order of `loyalty/ordering.py` (event time within clock epochs), the
+order the stream engine applies each partition in, so both give the same result.
+
 Outputs (JSON Lines unless noted), byte for byte the same for the same input:
 members.jsonl (final state per member, sorted by id), ledger.jsonl (every posting, in order),
 status_changes.jsonl, rejected.jsonl (line, original event, code, message), alerts.jsonl and
@@ -11,7 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +23,8 @@ import orjson
 from entrypoints.progress import Progress
 from loyalty import events as ev
 from loyalty.book import Book, Outcome
-from loyalty.inputs import Clock
+from loyalty.inputs import Clock, MemberInput
+from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.state import MemberState
 from schemas.member_events import STATUS_EVENTS, status_record
@@ -137,6 +141,16 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
     writer = ReplayWriter(out)
     bar = Progress(os.path.getsize(events), "replay", progress)
     read = 0
+    epoch: list[tuple[tuple[datetime, int, int], bytes, MemberInput]] = []
+
+    def apply_epoch() -> None:
+        # The same order the stream engine applies a partition's epoch in (loyalty/ordering).
+        epoch.sort(key=lambda entry: entry[0])
+        for key, line, inp in epoch:
+            outcome = book.handle(inp, raw_fingerprint(line))
+            _record(writer, summary, key[2], line, outcome, top=True)
+        epoch.clear()
+
     try:
         with events.open("rb") as source:
             for number, line in enumerate(source, 1):
@@ -149,12 +163,18 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 except Undecodable as exc:
                     _reject(writer, summary, number, line, "undecodable", str(exc))
                     continue
-                outcome = book.handle(inp, raw_fingerprint(line))
-                kind = "clock" if isinstance(inp, Clock) else type(inp).__name__
-                summary.received_by_type[kind] += 1
-                _record(writer, summary, number, line, outcome, top=True)
+                summary.received_by_type[
+                    "clock" if isinstance(inp, Clock) else type(inp).__name__
+                ] += 1
+                if isinstance(inp, Clock):
+                    if not book.knows_clock(inp.event_id):
+                        apply_epoch()  # a new clock closes the epoch; a repeated one does not
+                    _record(writer, summary, number, line, book.handle(inp), top=True)
+                else:
+                    epoch.append((order_key(inp, number), line, inp))
                 if number % 4096 == 0:
                     bar.update(read)
+        apply_epoch()
         bar.close(read)
         summary.members = len(book.members)
         with (out / "members.jsonl").open("wb", buffering=1 << 20) as members:

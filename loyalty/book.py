@@ -3,6 +3,10 @@ grading.
 
 Pure and in memory: `loyalty replay` drives one book over a whole file; the stream engine drives
 one per partition. Same inputs in the same order per member give the same postings and states.
+
+Follow-ups between members (a transfer's credit, its return) settle at the next clock, never
+inline: the recipient may live in another partition, and a clock is the one point every
+partition reaches in the same order, so the stream and replay settle them identically.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -20,7 +24,7 @@ from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
 from loyalty.grading import Histogram, band_for, class_code, period_key, segment_of, thresholds
-from loyalty.inputs import Clock, Input, MemberInput
+from loyalty.inputs import Clock, Input, MemberInput, TransferReceived, TransferReturned
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
 from loyalty.retention import decide_rules
@@ -29,6 +33,7 @@ from loyalty.status import decide_derived, decide_status
 
 CLOCK_IDS_KEPT = 1000
 OutcomeKind = Literal["applied", "duplicate", "rejected"]
+FollowUp = TransferReceived | TransferReturned
 INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
     "Enrol": "member_enrolled",
     "Purchase": "purchase",
@@ -65,6 +70,7 @@ class BookMarks:
     grading_period: str | None  # the grading period of the latest clock
     clock_ids: tuple[str, ...]  # recent clock ids (duplicates)
     strangers: dict[str, dict[str, str]]  # rejected event ids of non-members
+    pending: tuple[FollowUp, ...] = ()  # follow-ups issued, to settle at the next clock
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class Book:
         self._strangers: dict[str, dict[str, str]] = {}  # member id -> rejected event ids
         self._grading_period: str | None = None  # the grading period of the latest clock
         self.gradings: list[GradingResult] = []
+        self.pending: list[FollowUp] = []  # issued since the last clock, settled at the next
+        self.touched: set[str] = set()  # members changed since the caller last cleared it
 
     def restore(self, states: Iterable[MemberState], marks: BookMarks | None = None) -> None:
         """Take over members restored from storage (a stream partition's changelog), and the
@@ -96,6 +104,7 @@ class Book:
             self._grading_period = marks.grading_period
             self._clocks = dict.fromkeys(marks.clock_ids)
             self._strangers = {m: dict(seen) for m, seen in marks.strangers.items()}
+            self.pending = list(marks.pending)
 
     def marks(self) -> BookMarks:
         """What the book remembers beyond its members (persisted beside them)."""
@@ -103,21 +112,52 @@ class Book:
             self._grading_period,
             tuple(self._clocks),
             {m: dict(seen) for m, seen in self._strangers.items()},
+            tuple(self.pending),
         )
 
     def handle(self, inp: Input, print_: str | None = None) -> Outcome:
         """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
         passes a digest of the raw bytes, tests may leave it to `fingerprint`."""
         if isinstance(inp, Clock):
-            if inp.event_id in self._clocks:
+            if not self.begin_clock(inp):
                 return Outcome("duplicate", inp)
-            self._clocks[inp.event_id] = None
-            if len(self._clocks) > CLOCK_IDS_KEPT:
-                del self._clocks[next(iter(self._clocks))]
-            outcome = Outcome("applied", inp, self.advance(inp))
-            outcome.events += self._grade_if_period_ended(inp)
+            outcome = Outcome("applied", inp)
+            outcome.follow_ups = self.settle(self.take_pending(), inp)
+            outcome.events += self.advance(inp)
+            period = self.close_period(inp)
+            if period is not None:
+                outcome.events += self.grade(period, inp.at, inp.event_id)
             return outcome
         return self._handle_member(inp, print_ or fingerprint(inp))
+
+    # -- a clock, step by step (the stream runs the steps around its partition barriers) -------
+    def knows_clock(self, clock_id: str) -> bool:
+        return clock_id in self._clocks
+
+    def begin_clock(self, clock: Clock) -> bool:
+        """Record the clock's id; False when it was seen before (a duplicate)."""
+        if clock.event_id in self._clocks:
+            return False
+        self._clocks[clock.event_id] = None
+        if len(self._clocks) > CLOCK_IDS_KEPT:
+            del self._clocks[next(iter(self._clocks))]
+        return True
+
+    def take_pending(self) -> list[FollowUp]:
+        pending, self.pending = self.pending, []
+        return pending
+
+    def settle(self, follow_ups: Iterable[FollowUp], clock: Clock) -> list[Outcome]:
+        """Apply follow-ups at the clock's time, in (issue time, event id) order, so the result
+        does not depend on which partition's follow-ups arrived first. Follow-ups these issue
+        (a return) wait for the next clock."""
+        outcomes = []
+        for follow_up in sorted(follow_ups, key=lambda f: (f.at, f.event_id)):
+            # The fingerprint is of the follow-up as issued: a redelivered copy settled at
+            # another clock must still be a duplicate, not a conflict.
+            print_ = fingerprint(follow_up)
+            outcomes.append(self._handle_member(replace(follow_up, at=clock.at), print_))
+        return outcomes
 
     def _handle_member(self, inp: MemberInput, print_: str) -> Outcome:
         member_id = inp.member_id
@@ -156,8 +196,10 @@ class Book:
             return outcome
         if state is None and decided and isinstance(decided[0], ev.Enrolled):
             state = apply(None, decided[0])
+            state.version = 1
             state.seen.update(self._strangers.pop(member_id, {}))
             self.members[member_id] = state
+            self.touched.add(member_id)
             outcome.events.append((member_id, decided[0]))
             decided = decided[1:]
         if state is None:  # a transfer credit for a non-member: only the return follow-up
@@ -174,8 +216,7 @@ class Book:
             self._schedule(state)
         for event in decided:
             if isinstance(event, ev.FollowUpIssued):
-                follow_up = event.follow_up
-                outcome.follow_ups.append(self._handle_member(follow_up, fingerprint(follow_up)))
+                self.pending.append(event.follow_up)
         return outcome
 
     def _time_passes(
@@ -213,7 +254,9 @@ class Book:
     ) -> None:
         if events:
             apply_all(state, events)
+            state.version += len(events)
             member_id = state.member_id
+            self.touched.add(member_id)
             out.extend([(member_id, event) for event in events])
 
     def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
@@ -231,15 +274,16 @@ class Book:
         return done
 
     # -- grading ------------------------------------------------------------------------------
-    def _grade_if_period_ended(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
+    def close_period(self, clock: Clock) -> str | None:
+        """The grading period this clock ends, if any (and move on to the clock's period)."""
         grading = self.program.grading
         if grading is None:
-            return []
+            return None
         current = period_key(grading, clock.at.date())
         ended, self._grading_period = self._grading_period, current
         if ended is None or ended == current:
-            return []
-        return self.grade(ended, clock.at, clock.event_id)
+            return None
+        return ended
 
     def segment_histograms(self, period: str) -> dict[str, Histogram]:
         """Per segment: how many members had each volume in `period` (mergeable)."""
@@ -281,9 +325,23 @@ class Book:
         return out
 
     def grade(self, period: str, now: datetime, cause: str) -> list[tuple[str, ev.DomainEvent]]:
+        return self.grade_with(period, [self.segment_histograms(period)], now, cause)
+
+    def grade_with(
+        self,
+        period: str,
+        parts: Sequence[dict[str, Histogram]],
+        now: datetime,
+        cause: str,
+    ) -> list[tuple[str, ev.DomainEvent]]:
+        """Grade on histograms merged from every part (each stream partition contributes its
+        own): counts add up, so the thresholds are exactly those of one book over everyone."""
         grading = self.program.grading
         assert grading is not None
-        histograms = self.segment_histograms(period)
+        histograms: dict[str, Histogram] = {}
+        for part in parts:
+            for segment, histogram in part.items():
+                histograms.setdefault(segment, Counter()).update(histogram)
         limits = {segment: thresholds(grading, h) for segment, h in histograms.items()}
         ranked = {s for s, h in histograms.items() if sum(h.values()) >= grading.min_segment_size}
         for segment in sorted(histograms):

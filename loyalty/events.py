@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from loyalty.inputs import MemberInput
+from loyalty.inputs import TransferReceived, TransferReturned
 from loyalty.state import Hold, Match, Posting, Sale, SegmentCredit
 
 
@@ -124,7 +124,7 @@ class TransferSent:
 class FollowUpIssued:
     """An input for another member (transfer credit or return); changes no state here."""
 
-    follow_up: MemberInput
+    follow_up: TransferReceived | TransferReturned
 
 
 @dataclass(slots=True)

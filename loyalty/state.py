@@ -126,6 +126,7 @@ class MemberState:
     stage: str = ""
     activity_days: dict[int, int] = field(default_factory=dict)  # day ordinal -> activities
     rules_fired: dict[str, date] = field(default_factory=dict)  # retention rule -> last fired
+    version: int = 0  # events applied so far: read models keep the newest copy by it
 
     @property
     def balance(self) -> int:

@@ -40,7 +40,8 @@ class DeadLetter(BaseModel):
 
 
 class OpsRecord(BaseModel):
-    """What an operator sees on the ops topic: rejections (with a code) and duplicates."""
+    """What an operator sees on the ops topic for one input: a rejection (with its code) or a
+    duplicate, with where the input came from."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,4 +53,65 @@ class OpsRecord(BaseModel):
     source_topic: str
     partition: int
     offset: int
+    schema_version: Literal[1] = 1
+
+
+class OpsAlert(BaseModel):
+    """A rulebook alert (velocity hold, returned transfer, ...), for operators."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["alert"] = "alert"
+    member_id: str
+    at: str
+    code: str
+    message: str
+    cause: str
+    schema_version: Literal[1] = 1
+
+
+class OpsGrading(BaseModel):
+    """Thresholds one clock computed for a segment, from every partition's histogram."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["grading"] = "grading"
+    period: str
+    segment: str
+    members: int
+    thresholds: list[int | None]
+    partition: int
+    schema_version: Literal[1] = 1
+
+
+class OpsProgress(BaseModel):
+    """A partition finished a clock or a flush marker: how far event time has got."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["clock_applied", "flushed"]
+    marker: str  # the clock's event id, or the flush marker's id
+    partition: int
+    members: int
+    schema_version: Literal[1] = 1
+
+
+class OpsMetrics(BaseModel):
+    """Published periodically by every worker (also exposed as Prometheus metrics)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["metrics"] = "metrics"
+    worker: str
+    at: str  # wall clock of the worker: metrics are about the process, not event time
+    received: int
+    applied: int
+    duplicates: int
+    rejected: int
+    dead_letters: int
+    watermarks: int  # clock copies on the data topics (received = the five outcomes)
+    reconciled: bool
+    events_per_second: float
+    rejected_by_code: dict[str, int]
+    lag: dict[str, int]  # "topic:partition" -> messages behind
     schema_version: Literal[1] = 1

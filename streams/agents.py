@@ -1,19 +1,27 @@
-"""The agents: decode -> core -> emit. Rules live in `loyalty/`, translation in `handlers`."""
+"""The agents: the engine (inputs -> partition runners -> outputs), the metrics timer and the
+Redis projection. Rules live in `loyalty/`, the stream protocol in `streams/runner.py`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from time import monotonic
 from typing import Any
 
+from faust.types import TP
 from pydantic import ValidationError
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from streams import codec
-from streams.handlers import Source, handle_purchase
+from config import Settings
+from loyalty.program import Program
+from streams import codec, state_codec
+from streams.metrics import Meter
+from streams.partitioning import partition_of
 from streams.projection import MemberProjection
+from streams.runner import MEMBER_PREFIX, Inbound, PartitionRunner, runner_key
+from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
@@ -23,36 +31,137 @@ PROJECTION_MAX_BACKOFF_S = 5.0
 _OUTAGES = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
-def register_accrual(
-    app: Any,
-    purchases: Any,
-    members: Any,
-    member_status: Any,
-    ops: Any,
-    dead_letters: Any,
-    points_per_unit: int,
-) -> Any:
-    @app.agent(purchases, name="accrue-purchases", concurrency=1)
-    async def accrue_purchases(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            key = message.key
-            member_key = key.decode("utf-8", "replace") if key is not None else None
-            outcome = handle_purchase(
-                Source(message.topic, message.partition, message.offset, key, message.value),
-                members.get(member_key) if member_key is not None else None,
-                points_per_unit,
-            )
-            if outcome.kind == "applied":
-                assert outcome.member_id is not None
-                members[outcome.member_id] = outcome.new_record
-                await member_status.send(key=outcome.member_id.encode(), value=outcome.status)
-            elif outcome.kind == "dead_letter":
-                await dead_letters.send(key=key, value=outcome.dead_letter)
-            else:
-                await ops.send(key=key, value=outcome.ops)
+class Runners:
+    """The partition runners of this worker, built from the member table on first use after
+    every rebalance (Faust seeks back to the committed offsets then, so whatever a dropped
+    runner held unacknowledged is delivered again)."""
 
-    return accrue_purchases
+    def __init__(self, settings: Settings, program: Program, table: Any, meter: Meter) -> None:
+        self.settings = settings
+        self.program = program
+        self.table = table
+        self.meter = meter
+        self.names = TopicNames(settings.namespace)
+        self.by_partition: dict[int, PartitionRunner] = {}
+        self.read: dict[tuple[str, int], int] = {}  # next offset per topic-partition
+
+    async def get(self, partition: int, consumer: Any) -> PartitionRunner:
+        runner = self.by_partition.get(partition)
+        if runner is None:
+            topics = [*self.names.inputs, self.names.exchange]
+            earliest = await consumer.earliest_offsets(*(TP(t, partition) for t in topics))
+            starts = {tp.topic: int(offset) for tp, offset in earliest.items()}
+            runner = self.by_partition[partition] = self._restore(partition, starts)
+        return runner
+
+    def _restore(self, partition: int, starts: dict[str, int]) -> PartitionRunner:
+        partitions = self.settings.partitions
+        states = []
+        for key, value in self.table.items():
+            if key.startswith(MEMBER_PREFIX):
+                member = key[len(MEMBER_PREFIX) :].decode()
+                if partition_of(member, partitions) == partition:
+                    states.append(state_codec.decode(value))
+        record = self.table.get(runner_key(partition))
+        log.info("partition %d: restored %d members", partition, len(states))
+        return PartitionRunner(
+            partition,
+            partitions,
+            self.program,
+            self.names,
+            states,
+            record,
+            checkpoint_every=self.settings.checkpoint_every,
+            starts=starts,
+        )
+
+    def drop_all(self) -> None:
+        log.info("rebalance: dropping runners of partitions %s", sorted(self.by_partition))
+        for runner in self.by_partition.values():
+            self.meter.retire(runner.tally)
+        self.by_partition.clear()
+        self.read.clear()
+
+
+def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
+    """The one engine agent: every input topic and the partition exchange, one partition
+    runner per partition. Sends are not awaited one by one: they are queued, flushed once per
+    step, then state is written and the step's messages acknowledged."""
+    producer = app.producer
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+        runners.drop_all()
+
+    @app.agent(inputs, name="engine", concurrency=1)
+    async def engine(stream: Any) -> None:
+        manual = stream.noack()
+        table = runners.table
+        interval = runners.settings.checkpoint_interval_s
+        last_checkpoint: dict[int, float] = {}
+        async for event in manual.events():
+            message = event.message
+            partition = message.partition
+            runners.read[(message.topic, partition)] = message.offset + 1
+            runner = await runners.get(partition, app.consumer)
+            effects = runner.receive(
+                Inbound(
+                    message.topic,
+                    partition,
+                    message.offset,
+                    message.key,
+                    message.value,
+                    event,
+                )
+            )
+            for topic, offset in effects.seek:
+                await app.consumer.seek(TP(topic, partition), offset)
+            now = monotonic()
+            if effects.writes:
+                last_checkpoint[partition] = now
+            elif now - last_checkpoint.setdefault(partition, now) >= interval:
+                # Also on time, so a quiet partition does not hold its messages for long.
+                # Only here, inside one of the partition's own events: Faust writes the
+                # changelog (and a RocksDB store) to the current event's partition.
+                timed = runner.checkpoint()
+                effects.writes, effects.acks, effects.after = timed.writes, timed.acks, timed.after
+                last_checkpoint[partition] = now
+            for send in effects.sends:
+                await producer.send(send.topic, send.key, send.value, send.partition, None, None)
+            if not effects.writes:
+                continue
+            # Outputs are durable before the state that makes them unrepeatable, and the state
+            # before the acknowledgements: a crash repeats outputs, never loses one.
+            await producer.flush()
+            for key, value in effects.writes.items():
+                table[key] = value
+            await producer.flush()
+            for acked in effects.acks:
+                await manual.ack(acked)
+            for send in effects.after:
+                await producer.send(send.topic, send.key, send.value, send.partition, None, None)
+
+    return engine
+
+
+def register_metrics(app: Any, runners: Runners, interval_s: float) -> None:
+    ops_topic = runners.names.ops
+
+    @app.timer(interval=interval_s)
+    async def publish_metrics() -> None:
+        lag = {}
+        consumer = app.consumer
+        for (topic, partition), offset in list(runners.read.items()):
+            try:
+                highwater = consumer.highwater(TP(topic, partition))
+            except (KeyError, AssertionError):
+                continue
+            if highwater is not None:
+                lag[(topic, partition)] = max(int(highwater) - offset, 0)
+        report = runners.meter.report([r.tally for r in runners.by_partition.values()], lag)
+        await app.producer.send(
+            ops_topic, None, report.model_dump_json().encode(), None, None, None
+        )
 
 
 def register_projection(app: Any, member_status: Any, projection: MemberProjection) -> Any:

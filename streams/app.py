@@ -11,9 +11,15 @@ from typing import Any
 import faust
 
 from config import Settings
-from streams.agents import register_accrual, register_projection
+from loyalty.program import Program
+from schemas.program import load_program
+from streams.agents import Runners, register_engine, register_metrics, register_projection
+from streams.metrics import Meter
 from streams.projection import MemberProjection, RedisMemberProjection
 from streams.topics import TopicNames
+
+# A member's compressed state stays far below this; Kafka's 1 MB default is the limit it lifts.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -22,6 +28,7 @@ class Engine:
     topics: TopicNames
     settings: Settings
     projection: MemberProjection
+    runners: Runners
 
 
 def redis_projection(settings: Settings) -> RedisMemberProjection:
@@ -33,10 +40,23 @@ def redis_projection(settings: Settings) -> RedisMemberProjection:
     return RedisMemberProjection(client, prefix=settings.namespace)
 
 
-def create_engine(settings: Settings, projection: MemberProjection | None = None) -> Engine:
+def app_id(settings: Settings) -> str:
+    return f"{settings.namespace}.{settings.app_id}"
+
+
+def changelog_topic(settings: Settings) -> str:
+    """Faust's name for the member table's changelog."""
+    return f"{app_id(settings)}-members-changelog"
+
+
+def create_engine(
+    settings: Settings,
+    projection: MemberProjection | None = None,
+    program: Program | None = None,
+) -> Engine:
     names = TopicNames(settings.namespace)
     app = faust.App(
-        f"{settings.namespace}.{settings.app_id}",
+        app_id(settings),
         broker=f"kafka://{settings.bootstrap_servers}",
         store=settings.store,
         autodiscover=False,
@@ -45,26 +65,43 @@ def create_engine(settings: Settings, projection: MemberProjection | None = None
         topic_replication_factor=1,
         topic_disable_leader=True,
         web_enabled=False,
+        # Everything is bytes: the runner encodes and decodes itself.
+        key_serializer="raw",
+        value_serializer="raw",
+        # Runners hold messages unacknowledged until their clock epoch is applied; a rebalance
+        # must not wait for them (they are delivered again from the committed offsets).
+        stream_wait_empty=False,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_max_request_size=MAX_RECORD_BYTES,
         # Faust's defaults make a fresh group wait ~30 s to join on these small machines.
         broker_rebalance_timeout=10.0,
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
     )
 
-    def topic(name: str) -> Any:
+    def topics(*topic_names: str) -> Any:
         return app.topic(
-            name, key_serializer="raw", value_serializer="raw", partitions=settings.partitions
+            *topic_names,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
         )
 
-    purchases, member_status = topic(names.purchases), topic(names.member_status)
-    ops, dead_letters = topic(names.ops), topic(names.dead_letters)
-    # Key and value go to the changelog as JSON (Faust's default for untyped tables).
-    members = app.Table("members", partitions=settings.partitions)
-    projection = projection or redis_projection(settings)
-    register_accrual(
-        app, purchases, members, member_status, ops, dead_letters, settings.points_per_unit
+    # Member states and each partition's marks; raw bytes (streams/state_codec.py) both in the
+    # table and in its changelog.
+    members = app.Table(
+        "members",
+        partitions=settings.partitions,
+        # bytes types make Faust use the raw codec for the changelog too (writes and
+        # recovery); a schema alone does not reach the changelog topic.
+        key_type=bytes,
+        value_type=bytes,
+        extra_topic_configs={"max.message.bytes": str(MAX_RECORD_BYTES)},
     )
-    register_projection(app, member_status, projection)
-    return Engine(app=app, topics=names, settings=settings, projection=projection)
+    projection = projection or redis_projection(settings)
+    runners = Runners(settings, program or load_program(settings.program), members, Meter())
+    register_engine(app, topics(*names.inputs, names.exchange), runners)
+    register_metrics(app, runners, settings.metrics_interval_s)
+    register_projection(app, topics(names.member_status), projection)
+    return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ async def read_until(
     timeout_s: float,
 ) -> list[Record]:
     """Read every partition of `topics` from offset 0 until `done(records)` or the timeout."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -34,15 +35,7 @@ async def read_until(
     await asyncio.wait_for(consumer.start(), 30)
     records: list[Record] = []
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(
-                consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-            )
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        await _assign_from_start(consumer, topics)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while not done(records) and loop.time() < deadline:
@@ -54,6 +47,20 @@ async def read_until(
         return records
     finally:
         await asyncio.wait_for(consumer.stop(), 30)
+
+
+async def _assign_from_start(consumer: Any, topics: list[str]) -> list[Any]:
+    """Assign every partition of `topics` to `consumer`, positioned at offset 0."""
+    from aiokafka import TopicPartition
+
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
+    ]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return partitions
 
 
 async def _partitions(consumer: object, topic: str) -> set[int]:
@@ -93,3 +100,30 @@ async def produce(
             await asyncio.gather(*futures)
     finally:
         await asyncio.wait_for(producer.stop(), 30)
+
+
+async def read_all(bootstrap: str, topics: list[str], timeout_s: float = 120.0) -> list[Record]:
+    """Everything in `topics` now: every partition from offset 0 to its current end."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+    )
+    await asyncio.wait_for(consumer.start(), 30)
+    records: list[Record] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            partitions = await _assign_from_start(consumer, topics)
+            ends = await consumer.end_offsets(partitions)
+            remaining = {tp for tp in partitions if ends[tp] > 0}
+            while remaining:
+                batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=50_000)
+                for tp, messages in batch.items():
+                    records.extend(
+                        Record(tp.topic, tp.partition, m.offset, m.key, m.value) for m in messages
+                    )
+                    if messages and messages[-1].offset + 1 >= ends[tp]:
+                        remaining.discard(tp)
+        return records
+    finally:
+        await asyncio.wait_for(consumer.stop(), 30)

@@ -30,6 +30,10 @@ class TopicNames:
         return self._name("purchases")
 
     @property
+    def flights(self) -> str:
+        return self._name("flights")
+
+    @property
     def partner_accruals(self) -> str:
         return self._name("partner-accruals")
 
@@ -38,8 +42,25 @@ class TopicNames:
         return self._name("member-commands")
 
     @property
+    def clock(self) -> str:
+        return self._name("clock")
+
+    @property
+    def exchange(self) -> str:
+        """Internal: follow-ups, clock seals and grading histograms between partitions."""
+        return self._name("partition-exchange")
+
+    @property
+    def ledger(self) -> str:
+        return self._name("ledger-postings")
+
+    @property
     def member_status(self) -> str:
         return self._name("member-status")
+
+    @property
+    def member_events(self) -> str:
+        return self._name("member-events")
 
     @property
     def ops(self) -> str:
@@ -49,15 +70,49 @@ class TopicNames:
     def dead_letters(self) -> str:
         return self._name("dead-letters")
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The input topics, each carrying a copy of every clock tick (its watermark)."""
+        return (
+            self.member_commands,
+            self.purchases,
+            self.flights,
+            self.partner_accruals,
+            self.clock,
+        )
+
+    def for_type(self, event_type: object) -> str:
+        """The input topic an event type is produced to; unknown types go to member commands,
+        where the engine dead-letters or rejects them."""
+        base = _TOPIC_OF_TYPE.get(event_type) if isinstance(event_type, str) else None
+        return self._name(base or "member-commands")
+
     def specs(self) -> list[TopicSpec]:
         return [
-            TopicSpec(self.purchases),
-            TopicSpec(self.partner_accruals),
-            TopicSpec(self.member_commands),
+            *(TopicSpec(name) for name in self.inputs),
+            TopicSpec(self.exchange),
+            TopicSpec(self.ledger),
             TopicSpec(self.member_status, compacted=True),
+            TopicSpec(self.member_events),
             TopicSpec(self.ops),
             TopicSpec(self.dead_letters),
         ]
+
+
+_TOPIC_OF_TYPE = {
+    "member_enrolled": "member-commands",
+    "redeem": "member-commands",
+    "transfer_points": "member-commands",
+    "status_match_request": "member-commands",
+    "retro_claim": "member-commands",
+    "manual_adjustment": "member-commands",
+    "purchase": "purchases",
+    "refund": "purchases",
+    "flight_flown": "flights",
+    "flight_cancelled": "flights",
+    "partner_accrual": "partner-accruals",
+    "clock": "clock",
+}
 
 
 class TopicLayoutError(RuntimeError):

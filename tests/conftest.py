@@ -9,7 +9,6 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -59,18 +58,6 @@ def infra_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
 def settings(infra_settings: Settings) -> Settings:
     """Settings with a unique namespace: topics, consumer group and Redis keys of their own."""
     return infra_settings.model_copy(update={"namespace": f"t{uuid.uuid4().hex[:10]}"})
-
-
-@pytest.fixture
-def worker_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "LOYALTY_NAMESPACE": settings.namespace,
-        "LOYALTY_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
-        "REDIS_URL": settings.effective_redis_url,
-        "LOYALTY_STATE_DIR": str(Path(settings.state_dir)),
-        "LOYALTY_PARTITIONS": str(settings.partitions),
-    }
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

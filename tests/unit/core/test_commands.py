@@ -49,11 +49,10 @@ def test_the_same_event_id_with_another_payload_is_a_conflict() -> None:
 def test_a_transfer_moves_points_and_charges_the_fee_to_the_sender() -> None:
     w = funded()
     out = w.transfer(1000)
-    assert points_postings(out) == [
-        ("transfer_out", -1000),
-        ("transfer_fee", -100),
-        ("transfer_in", 1000),
-    ]
+    assert points_postings(out) == [("transfer_out", -1000), ("transfer_fee", -100)]
+    # The credit settles at the next clock (the recipient may live in another partition).
+    assert (w.state("M1").balance, w.state("M2").balance) == (8900, 0)
+    assert points_postings(w.clock(41)) == [("transfer_in", 1000)]
     assert (w.state("M1").balance, w.state("M2").balance) == (8900, 1000)
 
 
@@ -83,22 +82,32 @@ def test_the_fee_counts_towards_the_points_needed() -> None:
 def test_a_transfer_to_a_non_member_comes_back_with_its_fee() -> None:
     w = funded()
     out = w.transfer(1000, to="nobody")
-    assert points_postings(out) == [
-        ("transfer_out", -1000),
-        ("transfer_fee", -100),
-        ("transfer_return", 1100),
-    ]
+    assert points_postings(out) == [("transfer_out", -1000), ("transfer_fee", -100)]
+    credit = w.clock(41)  # the credit finds no member and issues the return
+    assert points_postings(credit) == []
+    returned = w.clock(42)  # the return settles at the clock after
+    assert points_postings(returned) == [("transfer_return", 1100)]
     assert w.state("M1").balance == 10_000
-    assert alerts(out.follow_ups[0].follow_ups[0]) == ["transfer_returned"]
+    assert alerts(returned.follow_ups[0]) == ["transfer_returned"]
 
 
 def test_a_transfer_credit_is_applied_once() -> None:
     w = funded()
-    out = w.transfer(1000)
-    credit = out.follow_ups[0].input
-    assert isinstance(credit, i.TransferReceived)
-    assert w.send(credit).kind == "duplicate"
+    w.transfer(1000)
+    issued = list(w.book.pending)
+    assert len(issued) == 1 and isinstance(issued[0], i.TransferReceived)
+    w.clock(41)
+    assert w.send(issued[0]).kind == "duplicate"  # a redelivered copy
     assert w.state("M2").balance == 1000
+
+
+def test_follow_ups_settle_in_issue_order_whatever_order_they_arrive_in() -> None:
+    w = funded(20_000)
+    w.transfer(500, day=40)
+    w.transfer(700, day=40.5)
+    first, second = w.book.take_pending()
+    reverse = w.book.settle([second, first], i.Clock("c-x", at(41)))
+    assert [o.input.event_id for o in reverse] == [first.event_id, second.event_id]
 
 
 def test_manual_adjustments_need_a_reason_and_an_operator() -> None:
