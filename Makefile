@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit integration bench-core infra-up infra-down clean
+.PHONY: install demo test lint typecheck unit integration bench-core bench-stream infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ integration: install
 # Replays a generated 1M-event workload through the core; prints events/s and baselines.
 bench-core: install
 	$(BIN)/python -m bench.core $(BENCH_ARGS)
+
+# One worker on real Kafka over a generated 100k-event workload; prints events/s against
+# replay (core alone) and raw aiokafka passthrough measured in the same invocation.
+bench-stream: install
+	$(BIN)/python -m bench.stream $(BENCH_ARGS)
 
 infra-up: install
 	$(BIN)/loyalty infra up

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -27,6 +28,15 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("LOYALTY_LOGLEVEL", "warn"),
         choices=["crit", "error", "warn", "info"],
     )
+
+    clock = commands.add_parser(
+        "clock", help="publish clock ticks (event time) to every input partition until stopped"
+    )
+    clock.add_argument("--every", type=float, default=60.0, help="seconds between ticks")
+    clock.add_argument(
+        "--lag", type=float, default=5.0, help="seconds a tick trails the wall clock"
+    )
+    clock.add_argument("--once", action="store_true", help="publish the current tick and exit")
 
     demo = commands.add_parser("demo", help="run the engine on sample data and show the result")
     demo.add_argument("--keep-infra", action="store_true", help="leave Kafka and Redis running")
@@ -97,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return verify_stream(
             args.events, args.program, settings, args.workers, args.timeout, args.out
         )
+    if args.command == "clock":
+        return _clock(settings, args)
     if args.command == "worker":
         from entrypoints.worker import run_worker
 
@@ -105,6 +117,30 @@ def main(argv: list[str] | None = None) -> int:
     from entrypoints.demo import run_demo
 
     return run_demo(settings, keep_infra=args.keep_infra)
+
+
+def _clock(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from streams.scheduler import run_scheduler
+    from streams.topics import ensure_topics
+
+    if args.every <= 0 or args.lag < 0:
+        print("--every must be positive and --lag not negative", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
+
+    async def run() -> int:
+        await ensure_topics(settings)
+        return await run_scheduler(settings, every, lag, once=args.once)
+
+    try:
+        published = asyncio.run(run())
+    except KeyboardInterrupt:
+        return 0
+    print(f"published {published} tick(s)")
+    return 0
 
 
 def _load_program(path: Path | None) -> object:

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 PROJECTION_BATCH = 500
 PROJECTION_WITHIN_S = 0.2
 PROJECTION_MAX_BACKOFF_S = 5.0
+# A seek is not instant: messages fetched before it keep arriving for a while. So seeks of one
+# topic-partition are this far apart, and a partition is called quiet after this long.
+RESYNC_S = 1.0
 _OUTAGES = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
@@ -44,6 +47,9 @@ class Runners:
         self.names = TopicNames(settings.namespace)
         self.by_partition: dict[int, PartitionRunner] = {}
         self.read: dict[tuple[str, int], int] = {}  # next offset per topic-partition
+        self.heard: dict[tuple[str, int], float] = {}  # when a message last arrived
+        self.sought: dict[tuple[str, int], float] = {}  # when we last sought
+        self.resyncs = 0
 
     async def get(self, partition: int, consumer: Any) -> PartitionRunner:
         runner = self.by_partition.get(partition)
@@ -51,8 +57,58 @@ class Runners:
             topics = [*self.names.inputs, self.names.exchange]
             earliest = await consumer.earliest_offsets(*(TP(t, partition) for t in topics))
             starts = {tp.topic: int(offset) for tp, offset in earliest.items()}
-            runner = self.by_partition[partition] = self._restore(partition, starts)
+            # The watchdog may have built it while this coroutine waited.
+            runner = self.by_partition.get(partition)
+            if runner is None:
+                runner = self.by_partition[partition] = self._restore(partition, starts)
+                now = monotonic()
+                for topic in topics:  # quiet is counted from here
+                    self.heard.setdefault((topic, partition), now)
         return runner
+
+    async def seek(self, consumer: Any, topic: str, partition: int, offset: int) -> None:
+        now = monotonic()
+        key = (topic, partition)
+        if now - self.sought.get(key, -RESYNC_S) < RESYNC_S:
+            return
+        self.sought[key] = now
+        self.resyncs += 1
+        log.warning("partition %d: seeking %s back to offset %d", partition, topic, offset)
+        await consumer.seek(TP(topic, partition), offset)
+
+    async def watchdog(self, app: Any) -> None:
+        """The runners' positions, not Faust's offsets, say what must be read next. Around a
+        rebalance Faust can drop messages for good: its fetch loop records a read offset for
+        a message it could not deliver while flow was paused, then drops anything up to that
+        offset, including what a seek fetches again. So a partition that is behind its high
+        watermark, has heard nothing for a while, and whose read offset in Faust is at or past
+        its position (nothing more will come) is sought back to its position."""
+        consumer = app.consumer
+        if app.rebalancing:
+            return  # tables are recovering; Faust seeks to the committed offsets after
+        now = monotonic()
+        topics = {*self.names.inputs, self.names.exchange}
+        assigned = {tp.partition for tp in consumer.assignment() if tp.topic in topics}
+        # Faust's own bookkeeping (faust-streaming is pinned to a minor for this reason).
+        faust_read: dict[Any, int | None] = getattr(consumer, "_read_offset", {})
+        for partition in sorted(assigned):
+            # A partition whose every message was dropped never gets a first event.
+            runner = await self.get(partition, consumer)
+            for topic, position in list(runner.positions.items()):
+                tp = TP(topic, partition)
+                try:
+                    highwater = consumer.highwater(tp)
+                except (KeyError, AssertionError):
+                    continue
+                read = faust_read.get(tp)
+                if (
+                    highwater is not None
+                    and position < int(highwater)
+                    and read is not None
+                    and read >= position
+                    and now - self.heard.get((topic, partition), now) >= RESYNC_S
+                ):
+                    await self.seek(consumer, topic, partition, position)
 
     def _restore(self, partition: int, starts: dict[str, int]) -> PartitionRunner:
         partitions = self.settings.partitions
@@ -81,6 +137,7 @@ class Runners:
             self.meter.retire(runner.tally)
         self.by_partition.clear()
         self.read.clear()
+        self.heard.clear()
 
 
 def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
@@ -102,7 +159,9 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
         async for event in manual.events():
             message = event.message
             partition = message.partition
+            now = monotonic()
             runners.read[(message.topic, partition)] = message.offset + 1
+            runners.heard[(message.topic, partition)] = now
             runner = await runners.get(partition, app.consumer)
             effects = runner.receive(
                 Inbound(
@@ -115,8 +174,7 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
                 )
             )
             for topic, offset in effects.seek:
-                await app.consumer.seek(TP(topic, partition), offset)
-            now = monotonic()
+                await runners.seek(app.consumer, topic, partition, offset)
             if effects.writes:
                 last_checkpoint[partition] = now
             elif now - last_checkpoint.setdefault(partition, now) >= interval:
@@ -146,6 +204,10 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
 
 def register_metrics(app: Any, runners: Runners, interval_s: float) -> None:
     ops_topic = runners.names.ops
+
+    @app.timer(interval=RESYNC_S)
+    async def watchdog() -> None:
+        await runners.watchdog(app)
 
     @app.timer(interval=interval_s)
     async def publish_metrics() -> None:

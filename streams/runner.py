@@ -190,7 +190,6 @@ class PartitionRunner:
         self.tally = Tally()
         self.redelivered = 0  # messages before the checkpoint's position, skipped
         self.gaps = 0  # messages after the position, left for redelivery
-        self.seeks: dict[str, int] = {}  # the last seek asked for, per topic
         self._flushed = False  # the last step applied a flush marker
         self._last_event: dict[str, str] = {}  # member -> latest input event id (status)
         self._effects = Effects()
@@ -207,20 +206,10 @@ class PartitionRunner:
             else:
                 # Ahead of the position: messages in between were skipped on the way (Faust
                 # skips, and acknowledges, what passes while flow is paused in a rebalance,
-                # and seeks back only where an offset was committed). The driver seeks back.
+                # and seeks back only where an offset was committed). The driver seeks back
+                # (rate-limited: messages fetched before the seek still arrive for a while).
                 self.gaps += 1
-                if self.seeks.get(message.topic) != expected or self.gaps % 1000 == 0:
-                    self.seeks[message.topic] = expected
-                    effects.seek.append((message.topic, expected))
-                    log.warning(
-                        "partition %d: %s offset %d is ahead of position %d (%d such); "
-                        "seeking back",
-                        self.partition,
-                        message.topic,
-                        message.offset,
-                        expected,
-                        self.gaps,
-                    )
+                effects.seek.append((message.topic, expected))
             return effects
         self.positions[message.topic] = message.offset + 1
         self._since_checkpoint += 1

@@ -1,0 +1,145 @@
+"""`make bench-stream`: events/s of one engine worker on real Kafka, against two baselines run
+in the same invocation on the same file and broker:
+
+- replay: the rulebook alone, no Kafka (`loyalty replay`): the ceiling of the core;
+- passthrough: raw aiokafka reading the same input messages and producing one message per
+  input, batched, no rules: the ceiling of the transport.
+
+The engine figure is from the first input produced until every partition has applied the
+closing flush marker (the worker is started and warmed up before). Medians of `--repeat`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import localinfra
+from config import Settings
+from entrypoints.generate import generate
+from entrypoints.replay import replay
+from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
+from schemas.program import load_program
+from streams.topics import TopicNames, ensure_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 20_000  # mixed events/s per worker (the benchmark issue's target)
+
+
+async def passthrough(settings: Settings, sink: str, expected: int) -> float:
+    """Seconds to read `expected` input messages and produce one message per input."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    names = TopicNames(settings.namespace)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5
+    )
+    await consumer.start()
+    await producer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in names.inputs for p in range(settings.partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        started = time.perf_counter()
+        seen = 0
+        while seen < expected:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for tp, messages in batch.items():
+                for m in messages:
+                    await producer.send(sink, m.value, m.key, partition=tp.partition)
+                seen += len(messages)
+        await producer.flush()
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--program", type=Path, default=ROOT / "programs/airline.yaml")
+    args = parser.parse_args()
+
+    program = load_program(args.program)
+    cache = ROOT / ".loyalty" / "bench"
+    events = cache / f"events-{args.events}-{args.members}-{args.seed}-{args.program.stem}.jsonl"
+    if not events.exists():
+        print(f"generating {args.events:,} events for {args.members:,} members ...")
+        generate(args.members, args.events, args.seed, events, program)
+
+    base = Settings()
+    before = localinfra.status(base)
+    state = localinfra.up(base)
+    print("\n".join(state.lines()))
+    work = Path(tempfile.mkdtemp(prefix="loyalty-bench-"))
+    try:
+        replays, engines, passes = [], [], []
+        received = 0
+        for n in range(args.repeat):
+            started = time.perf_counter()
+            summary = replay(events, program, work / f"replay-{n}", progress=False)
+            replays.append(time.perf_counter() - started)
+            received = summary.received
+            engine_s, messages, pass_s = asyncio.run(run_once(base, args, events, work / str(n)))
+            engines.append(engine_s)
+            passes.append(pass_s)
+            print(
+                f"run {n + 1}: replay {replays[-1]:.1f} s, engine {engine_s:.1f} s, "
+                f"passthrough {pass_s:.1f} s ({messages:,} messages)",
+                flush=True,
+            )
+    finally:
+        if not (before.broker_up and before.redis_up):
+            localinfra.down(base)
+    replay_rate = received / statistics.median(replays)
+    engine_rate = received / statistics.median(engines)
+    pass_rate = messages / statistics.median(passes)
+    engine_msg_rate = messages / statistics.median(engines)
+    print(f"\n{received:,} events ({messages:,} Kafka messages incl. clock copies), medians:")
+    print(f"  replay (core, no Kafka)     {replay_rate:>10,.0f} events/s")
+    print(f"  passthrough (raw aiokafka)  {pass_rate:>10,.0f} messages/s")
+    per_message = f"({engine_msg_rate:,.0f} messages/s)"
+    print(f"  engine, 1 worker            {engine_rate:>10,.0f} events/s  {per_message}")
+    print(f"  engine / replay      {engine_rate / replay_rate:.2f}")
+    print(f"  engine / passthrough {engine_msg_rate / pass_rate:.2f} (per message)")
+    print(f"  engine / target {TARGET:,}/s: {engine_rate / TARGET:.2f}")
+    return 0
+
+
+async def run_once(
+    base: Settings, args: argparse.Namespace, events: Path, logs: Path
+) -> tuple[float, int, float]:
+    settings = base.model_copy(update={"namespace": f"bench-{uuid.uuid4().hex[:8]}"})
+    await ensure_topics(settings)
+    with workers(settings, args.program, 1, logs, {"LOYALTY_LOGLEVEL": "error"}) as procs:
+        warm = f"warmup-{uuid.uuid4().hex[:6]}"
+        empty = logs / "empty.jsonl"
+        empty.write_bytes(b"")
+        await produce_file(settings, empty, warm)
+        await watched(wait_flushed(settings, warm, 300), procs, logs)
+        marker = f"flush-{uuid.uuid4().hex[:6]}"
+        started = time.perf_counter()
+        messages = await produce_file(settings, events, marker)
+        await watched(wait_flushed(settings, marker, 1800), procs, logs)
+        engine_s = time.perf_counter() - started
+    # The worker has stopped and the namespace is thrown away: its ledger topic serves as the
+    # sink (same partitions, same broker) for the transport baseline.
+    pass_s = await passthrough(settings, TopicNames(settings.namespace).ledger, messages)
+    return engine_s, messages, pass_s
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Wall time to event time: tick boundaries and ids (no Kafka here)."""
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from loyalty.inputs import Clock
+from schemas.translate import decode_external
+from streams.scheduler import boundary, due, tick_line
+
+
+def test_a_tick_is_the_last_boundary_before_the_lagged_wall_clock() -> None:
+    now = datetime(2026, 11, 23, 10, 0, 7, 500_000, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    assert boundary(now, minute, timedelta(seconds=5)) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    # Within the lag of a boundary, the tick is still the previous one.
+    assert boundary(now, minute, timedelta(seconds=8)) == datetime(2026, 11, 23, 9, 59, tzinfo=UTC)
+    assert boundary(now, timedelta(hours=1), timedelta(0)) == datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def test_a_tick_id_depends_only_on_its_time_and_decodes_as_a_clock() -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    line = tick_line(at)
+    assert line == tick_line(at)  # a restarted scheduler repeats it: the engine dedups it
+    decoded = decode_external(line)
+    assert isinstance(decoded, Clock)
+    assert decoded.event_id == "tick-20261123T100000Z" and decoded.at == at
+    assert orjson.loads(line)["type"] == "clock"
+
+
+def test_event_time_never_goes_back() -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert due(None, at)
+    assert due(at - timedelta(minutes=1), at)
+    assert not due(at, at)
+    assert not due(at + timedelta(minutes=1), at)
