@@ -182,6 +182,7 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
                 # Only here, inside one of the partition's own events: Faust writes the
                 # changelog (and a RocksDB store) to the current event's partition.
                 timed = runner.checkpoint()
+                effects.sends += timed.sends  # the member statuses of the checkpoint
                 effects.writes, effects.acks, effects.after = timed.writes, timed.acks, timed.after
                 last_checkpoint[partition] = now
             for send in effects.sends:
