@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     namespace: str = Field(default="loyalty", pattern=r"^[A-Za-z0-9_\-]+$")
     partitions: int = Field(default=4, ge=1, le=256)
     app_id: str = "loyalty-engine"
-    # Faust table store: memory:// for tests and demos, rocksdb:// for long-lived workers.
-    store: str = "memory://"
+    # Faust table store: rocksdb:// (rocksdict) keeps a worker's tables on disk, so a restart
+    # reads only the changelog's tail; memory:// rebuilds them from the changelog every start.
+    store: str = Field(default="rocksdb://", pattern=r"^(rocksdb|memory)://$")
     # The programme the engine runs (rules, tiers, grading); see programs/ and docs/rules.md.
     program: Path = Path("programs/airline.yaml")
     # Prometheus metrics of the worker (0 = off) and how often metrics go to the ops topic.

@@ -212,7 +212,7 @@ def workers(
         "LOYALTY_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
         "LOYALTY_PARTITIONS": str(settings.partitions),
         "LOYALTY_PROGRAM": str(program_path.resolve()),
-        "LOYALTY_STATE_DIR": str(logs),
+        "LOYALTY_STORE": settings.store,
         "LOYALTY_METRICS_PORT": "0",
         "REDIS_URL": settings.effective_redis_url,
         "LOYALTY_METRICS_INTERVAL_S": str(settings.metrics_interval_s),
@@ -221,12 +221,15 @@ def workers(
     procs: list[subprocess.Popen[bytes]] = []
     with ExitStack() as stack:
         for n in range(count):
-            logs.mkdir(parents=True, exist_ok=True)
+            # A state directory per worker: RocksDB locks a table partition's files, and two
+            # workers on one machine may both hold a partition (one of them as a standby).
+            state = logs / f"worker-{n}"
+            state.mkdir(parents=True, exist_ok=True)
             out = stack.enter_context((logs / f"worker-{n}.log").open("ab"))
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "entrypoints.cli", "worker"],
-                    env=env,
+                    env={**env, "LOYALTY_STATE_DIR": str(state)},
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )

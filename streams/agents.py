@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
@@ -31,6 +32,7 @@ PROJECTION_MAX_BACKOFF_S = 5.0
 # A seek is not instant: messages fetched before it keep arriving for a while. So seeks of one
 # topic-partition are this far apart, and a partition is called quiet after this long.
 RESYNC_S = 1.0
+BUSY_RESYNC_S = 30.0
 _OUTAGES = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
@@ -50,13 +52,33 @@ class Runners:
         self.heard: dict[tuple[str, int], float] = {}  # when a message last arrived
         self.sought: dict[tuple[str, int], float] = {}  # when we last sought
         self.resyncs = 0
+        self.generation = 0  # counts rebalances: a runner restored across one is stale
+        # Messages delivered to the engine agent but not yet taken by it: while there are
+        # any, a partition that has "heard nothing" is only waiting its turn, not stalled.
+        self.backlog: Callable[[], int] = lambda: 0
 
-    async def get(self, partition: int, consumer: Any) -> PartitionRunner:
+    def owns(self, partition: int, consumer: Any) -> bool:
+        """Whether this worker holds the partition now. Around a rebalance the agent and the
+        watchdog can still see a partition that was just revoked; a runner built for it would
+        write the new owner's changelog partition."""
+        return any(
+            tp.partition == partition and tp.topic == self.names.clock
+            for tp in consumer.assignment()
+        )
+
+    async def get(self, partition: int, consumer: Any) -> PartitionRunner | None:
+        """The partition's runner, restored from the table on first use; None when this worker
+        does not hold the partition (any more)."""
         runner = self.by_partition.get(partition)
         if runner is None:
+            generation = self.generation
+            if not self.owns(partition, consumer):
+                return None
             topics = [*self.names.inputs, self.names.exchange]
             earliest = await consumer.earliest_offsets(*(TP(t, partition) for t in topics))
             starts = {tp.topic: int(offset) for tp, offset in earliest.items()}
+            if generation != self.generation or not self.owns(partition, consumer):
+                return None  # a rebalance happened while we waited
             # The watchdog may have built it while this coroutine waited.
             runner = self.by_partition.get(partition)
             if runner is None:
@@ -78,35 +100,38 @@ class Runners:
 
     async def watchdog(self, app: Any) -> None:
         """The runners' positions, not Faust's offsets, say what must be read next. Around a
-        rebalance Faust can drop messages for good: its fetch loop records a read offset for
-        a message it could not deliver while flow was paused, then drops anything up to that
-        offset, including what a seek fetches again. So a partition that is behind its high
-        watermark, has heard nothing for a while, and whose read offset in Faust is at or past
-        its position (nothing more will come) is sought back to its position."""
+        rebalance Faust can lose messages for good: its fetch loop records a read offset for
+        a message it could not deliver while flow was paused and drops anything up to it, and
+        records fetched for a partition Faust does not count as active yet are discarded while
+        the fetch position moves on. Either way nothing more arrives for that partition. So a
+        partition that is behind its high watermark and has heard nothing for a while is
+        sought back to its runner's position (a needless seek only re-reads messages, which
+        the runner skips as redelivered)."""
         consumer = app.consumer
         if app.rebalancing:
             return  # tables are recovering; Faust seeks to the committed offsets after
+        # While the agent has messages queued, a partition that heard nothing is usually only
+        # waiting its turn: a seek then re-reads for nothing (harmless, but it cost ~1 s per
+        # clock under load). So a busy agent gets far longer before a partition counts as lost.
+        quiet_s = RESYNC_S if not self.backlog() else BUSY_RESYNC_S
         now = monotonic()
         topics = {*self.names.inputs, self.names.exchange}
         assigned = {tp.partition for tp in consumer.assignment() if tp.topic in topics}
-        # Faust's own bookkeeping (faust-streaming is pinned to a minor for this reason).
-        faust_read: dict[Any, int | None] = getattr(consumer, "_read_offset", {})
         for partition in sorted(assigned):
             # A partition whose every message was dropped never gets a first event.
             runner = await self.get(partition, consumer)
+            if runner is None or app.rebalancing:
+                return
             for topic, position in list(runner.positions.items()):
                 tp = TP(topic, partition)
                 try:
                     highwater = consumer.highwater(tp)
                 except (KeyError, AssertionError):
                     continue
-                read = faust_read.get(tp)
                 if (
                     highwater is not None
                     and position < int(highwater)
-                    and read is not None
-                    and read >= position
-                    and now - self.heard.get((topic, partition), now) >= RESYNC_S
+                    and now - self.heard.get((topic, partition), now) >= quiet_s
                 ):
                     await self.seek(consumer, topic, partition, position)
 
@@ -138,6 +163,7 @@ class Runners:
         self.by_partition.clear()
         self.read.clear()
         self.heard.clear()
+        self.generation += 1
 
 
 def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
@@ -153,6 +179,8 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
     @app.agent(inputs, name="engine", concurrency=1)
     async def engine(stream: Any) -> None:
         manual = stream.noack()
+        queue = stream.channel.queue
+        runners.backlog = queue.qsize
         table = runners.table
         interval = runners.settings.checkpoint_interval_s
         last_checkpoint: dict[int, float] = {}
@@ -163,6 +191,10 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
             runners.read[(message.topic, partition)] = message.offset + 1
             runners.heard[(message.topic, partition)] = now
             runner = await runners.get(partition, app.consumer)
+            if runner is None:
+                # A revoked partition's message (unacknowledged): its new owner reads it from
+                # the committed offsets.
+                continue
             effects = runner.receive(
                 Inbound(
                     message.topic,
@@ -222,6 +254,8 @@ def register_metrics(app: Any, runners: Runners, interval_s: float) -> None:
             if highwater is not None:
                 lag[(topic, partition)] = max(int(highwater) - offset, 0)
         report = runners.meter.report([r.tally for r in runners.by_partition.values()], lag)
+        for runner in list(runners.by_partition.values()):
+            log.info("%s", runner.describe())
         await app.producer.send(
             ops_topic, None, report.model_dump_json().encode(), None, None, None
         )

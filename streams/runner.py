@@ -194,6 +194,26 @@ class PartitionRunner:
         self._last_event: dict[str, str] = {}  # member -> latest input event id (status)
         self._effects = Effects()
 
+    def describe(self) -> str:
+        """One line for operators: where the partition is and what it waits for."""
+        waiting = ""
+        clock = self.phase.clock
+        if clock is not None:
+            kind = exchange.Seal if self.phase.step == "settling" else exchange.Histograms
+            missing = [
+                p
+                for p, queue in self.exchanged.items()
+                if not any(isinstance(r, kind) and r.clock_id == clock.event_id for r, _ in queue)
+            ]
+            waiting = f" {clock.event_id} waiting for partitions {missing}"
+        queued = {t.rsplit(".", 2)[-2]: len(q) for t, q in self.inputs.items()}
+        marks = {t.rsplit(".", 2)[-2]: n for t, n in self.bounds.items()}
+        return (
+            f"partition {self.partition}: {self.phase.step}{waiting}; queued {queued}; "
+            f"marks {marks}; positions {self.positions}; redelivered {self.redelivered}, "
+            f"gaps {self.gaps}"
+        )
+
     # -- intake -------------------------------------------------------------------------------
     def receive(self, message: Inbound) -> Effects:
         self._effects = effects = Effects()
