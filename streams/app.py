@@ -55,12 +55,16 @@ def create_engine(
     program: Program | None = None,
 ) -> Engine:
     names = TopicNames(settings.namespace)
+    datadir = settings.state_dir / "faust" / app_id(settings)
+    datadir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = faust.App(
         app_id(settings),
         broker=f"kafka://{settings.bootstrap_servers}",
         store=settings.store,
         autodiscover=False,
-        datadir=str(settings.state_dir / "faust"),
+        # Per app id: RocksDB tables of another namespace must never be picked up (Faust keys
+        # them by table name and partition only).
+        datadir=str(datadir),
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         topic_disable_leader=True,
