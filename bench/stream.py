@@ -5,8 +5,11 @@ in the same invocation on the same file and broker:
 - passthrough: raw aiokafka reading the same input messages and producing one message per
   input, batched, no rules: the ceiling of the transport.
 
-The engine figure is from the first input produced until every partition has applied the
-closing flush marker (the worker is started and warmed up before). Medians of `--repeat`.
+The engine is measured in two layouts: one worker running every agent (`--role all`), and an
+engine worker beside a projection worker (`--role engine` + `--role projection`), which keeps
+the Redis projection's consuming off the engine's core. The figure is from the first input
+produced until every partition has applied the closing flush marker (workers are started and
+warmed up before). Medians of `--repeat`.
 """
 
 from __future__ import annotations
@@ -86,19 +89,24 @@ def main() -> int:
     print("\n".join(state.lines()))
     work = Path(tempfile.mkdtemp(prefix="loyalty-bench-"))
     try:
-        replays, engines, passes = [], [], []
+        replays, engines, splits, passes = [], [], [], []
         received = 0
         for n in range(args.repeat):
             started = time.perf_counter()
             summary = replay(events, program, work / f"replay-{n}", progress=False)
             replays.append(time.perf_counter() - started)
             received = summary.received
-            engine_s, messages, pass_s = asyncio.run(run_once(base, args, events, work / str(n)))
+            engine_s, messages, pass_s = asyncio.run(
+                run_once(base, args, events, work / f"all-{n}", split=False)
+            )
+            split_s, _, _ = asyncio.run(run_once(base, args, events, work / f"split-{n}", True))
             engines.append(engine_s)
+            splits.append(split_s)
             passes.append(pass_s)
             print(
                 f"run {n + 1}: replay {replays[-1]:.1f} s, engine {engine_s:.1f} s, "
-                f"passthrough {pass_s:.1f} s ({messages:,} messages)",
+                f"engine + projection worker {split_s:.1f} s, passthrough {pass_s:.1f} s "
+                f"({messages:,} messages)",
                 flush=True,
             )
     finally:
@@ -108,23 +116,39 @@ def main() -> int:
     engine_rate = received / statistics.median(engines)
     pass_rate = messages / statistics.median(passes)
     engine_msg_rate = messages / statistics.median(engines)
+    split_rate = received / statistics.median(splits)
+    split_msg_rate = messages / statistics.median(splits)
     print(f"\n{received:,} events ({messages:,} Kafka messages incl. clock copies), medians:")
-    print(f"  replay (core, no Kafka)     {replay_rate:>10,.0f} events/s")
-    print(f"  passthrough (raw aiokafka)  {pass_rate:>10,.0f} messages/s")
+    print(f"  replay (core, no Kafka)       {replay_rate:>10,.0f} events/s")
+    print(f"  passthrough (raw aiokafka)    {pass_rate:>10,.0f} messages/s")
     per_message = f"({engine_msg_rate:,.0f} messages/s)"
-    print(f"  engine, 1 worker            {engine_rate:>10,.0f} events/s  {per_message}")
-    print(f"  engine / replay      {engine_rate / replay_rate:.2f}")
-    print(f"  engine / passthrough {engine_msg_rate / pass_rate:.2f} (per message)")
-    print(f"  engine / target {TARGET:,}/s: {engine_rate / TARGET:.2f}")
+    print(f"  engine, 1 worker (all agents) {engine_rate:>10,.0f} events/s  {per_message}")
+    per_message = f"({split_msg_rate:,.0f} messages/s)"
+    print(f"  engine worker + projection    {split_rate:>10,.0f} events/s  {per_message}")
+    ratio = f"{engine_rate / replay_rate:.2f} (split {split_rate / replay_rate:.2f})"
+    print(f"  engine / replay      {ratio}")
+    print(
+        f"  engine / passthrough {engine_msg_rate / pass_rate:.2f} per message "
+        f"(split {split_msg_rate / pass_rate:.2f})"
+    )
+    print(
+        f"  engine / target {TARGET:,}/s: {engine_rate / TARGET:.2f} "
+        f"(split {split_rate / TARGET:.2f})"
+    )
     return 0
 
 
 async def run_once(
-    base: Settings, args: argparse.Namespace, events: Path, logs: Path
+    base: Settings, args: argparse.Namespace, events: Path, logs: Path, split: bool
 ) -> tuple[float, int, float]:
     settings = base.model_copy(update={"namespace": f"bench-{uuid.uuid4().hex[:8]}"})
     await ensure_topics(settings)
-    with workers(settings, args.program, 1, logs, {"LOYALTY_LOGLEVEL": "error"}) as procs:
+    env = {"LOYALTY_LOGLEVEL": "error", "LOYALTY_ROLE": "engine" if split else "all"}
+    projection_env = {**env, "LOYALTY_ROLE": "projection"}
+    with (
+        workers(settings, args.program, 1, logs, env) as procs,
+        workers(settings, args.program, int(split), logs, projection_env, "projection"),
+    ):
         warm = f"warmup-{uuid.uuid4().hex[:6]}"
         empty = logs / "empty.jsonl"
         empty.write_bytes(b"")
@@ -135,6 +159,8 @@ async def run_once(
         messages = await produce_file(settings, events, marker)
         await watched(wait_flushed(settings, marker, 1800), procs, logs)
         engine_s = time.perf_counter() - started
+    if split:
+        return engine_s, messages, 0.0  # the transport baseline is taken once per repeat
     # The worker has stopped and the namespace is thrown away: its ledger topic serves as the
     # sink (same partitions, same broker) for the transport baseline.
     pass_s = await passthrough(settings, TopicNames(settings.namespace).ledger, messages)

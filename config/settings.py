@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     # Faust table store: rocksdb:// (rocksdict) keeps a worker's tables on disk, so a restart
     # reads only the changelog's tail; memory:// rebuilds them from the changelog every start.
     store: str = Field(default="rocksdb://", pattern=r"^(rocksdb|memory)://$")
+    # What a worker process runs: the engine agents, the Redis projection agent, or both.
+    # Separate processes keep the projection's consuming off the engine's core.
+    role: Literal["all", "engine", "projection"] = "all"
     # The programme the engine runs (rules, tiers, grading); see programs/ and docs/rules.md.
     program: Path = Path("programs/airline.yaml")
     # Prometheus metrics of the worker (0 = off) and how often metrics go to the ops topic.

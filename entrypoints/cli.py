@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("LOYALTY_LOGLEVEL", "warn"),
         choices=["crit", "error", "warn", "info"],
     )
+    worker.add_argument(
+        "--role",
+        choices=["all", "engine", "projection"],
+        help="engine agents, the Redis projection, or both (default: LOYALTY_ROLE or all)",
+    )
 
     clock = commands.add_parser(
         "clock", help="publish clock ticks (event time) to every input partition until stopped"
@@ -112,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         from entrypoints.worker import run_worker
 
+        if args.role:
+            settings = settings.model_copy(update={"role": args.role})
         run_worker(settings, args.loglevel)
         return 0
     from entrypoints.demo import run_demo

@@ -204,8 +204,10 @@ def workers(
     count: int,
     logs: Path,
     extra_env: dict[str, str] | None = None,
+    name: str = "worker",
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` engine workers as child processes on the settings' namespace."""
+    """`count` worker processes on the settings' namespace; logs and state directories are
+    `<logs>/<name>-<n>`."""
     env = {
         **os.environ,
         "LOYALTY_NAMESPACE": settings.namespace,
@@ -223,9 +225,9 @@ def workers(
         for n in range(count):
             # A state directory per worker: RocksDB locks a table partition's files, and two
             # workers on one machine may both hold a partition (one of them as a standby).
-            state = logs / f"worker-{n}"
+            state = logs / f"{name}-{n}"
             state.mkdir(parents=True, exist_ok=True)
-            out = stack.enter_context((logs / f"worker-{n}.log").open("ab"))
+            out = stack.enter_context((logs / f"{name}-{n}.log").open("ab"))
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "entrypoints.cli", "worker"],
@@ -249,7 +251,10 @@ def workers(
 
 
 async def watched(
-    work: Coroutine[Any, Any, T], procs: list[subprocess.Popen[bytes]], logs: Path
+    work: Coroutine[Any, Any, T],
+    procs: list[subprocess.Popen[bytes]],
+    logs: Path,
+    name: str = "worker",
 ) -> T:
     """Await `work`, failing at once (with the log's tail) if a worker process exits."""
     task = asyncio.ensure_future(work)
@@ -257,7 +262,7 @@ async def watched(
         for n, proc in enumerate(procs):
             if proc.poll() is not None:
                 task.cancel()
-                tail = (logs / f"worker-{n}.log").read_text(errors="replace")[-3000:]
+                tail = (logs / f"{name}-{n}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"worker {n} exited with {proc.returncode}:\n{tail}")
         await asyncio.wait([task], timeout=1.0)
     return task.result()

@@ -15,7 +15,7 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> None:
 
     asyncio.run(ensure_topics(settings))
     engine = create_engine(settings)
-    if settings.metrics_port:
+    if settings.metrics_port and engine.runners is not None:
         from prometheus_client import start_http_server
 
         # Loopback only: metrics are for the local scraper (or a sidecar), not the world.

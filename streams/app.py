@@ -27,8 +27,8 @@ class Engine:
     app: Any  # faust.App (untyped)
     topics: TopicNames
     settings: Settings
-    projection: MemberProjection
-    runners: Runners
+    projection: MemberProjection | None
+    runners: Runners | None  # None in a projection-only worker
 
 
 def redis_projection(settings: Settings) -> RedisMemberProjection:
@@ -41,7 +41,10 @@ def redis_projection(settings: Settings) -> RedisMemberProjection:
 
 
 def app_id(settings: Settings) -> str:
-    return f"{settings.namespace}.{settings.app_id}"
+    """The Faust app id (and consumer group). A projection-only worker is a group of its own:
+    Kafka gives a group's members partitions of the topics they all subscribe to."""
+    suffix = "-projection" if settings.role == "projection" else ""
+    return f"{settings.namespace}.{settings.app_id}{suffix}"
 
 
 def changelog_topic(settings: Settings) -> str:
@@ -92,6 +95,17 @@ def create_engine(
             partitions=settings.partitions,
         )
 
+    runners = None
+    if settings.role in ("all", "engine"):
+        runners = _register_engine(app, topics, settings, program)
+    if settings.role in ("all", "projection"):
+        projection = projection or redis_projection(settings)
+        register_projection(app, topics(names.member_status), projection)
+    return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)
+
+
+def _register_engine(app: Any, topics: Any, settings: Settings, program: Program | None) -> Runners:
+    names = TopicNames(settings.namespace)
     # Member states and each partition's marks; raw bytes (streams/state_codec.py) both in the
     # table and in its changelog.
     members = app.Table(
@@ -103,9 +117,7 @@ def create_engine(
         value_type=bytes,
         extra_topic_configs={"max.message.bytes": str(MAX_RECORD_BYTES)},
     )
-    projection = projection or redis_projection(settings)
     runners = Runners(settings, program or load_program(settings.program), members, Meter())
     register_engine(app, topics(*names.inputs, names.exchange), runners)
     register_metrics(app, runners, settings.metrics_interval_s)
-    register_projection(app, topics(names.member_status), projection)
-    return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)
+    return runners

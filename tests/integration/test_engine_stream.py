@@ -52,11 +52,23 @@ def engine_settings(settings: Settings) -> Settings:
 async def run_file(
     settings: Settings, events: Path, tmp_path: Path, count: int = 1
 ) -> StreamResult:
+    """One worker runs every agent; several run the engine only, beside a projection-only
+    worker (the layout that keeps Redis writes off the engine's cores)."""
     await ensure_topics(settings)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
-    with workers(settings, PROGRAM, count, tmp_path, _env(settings)) as procs:
+    role = "all" if count == 1 else "engine"
+    projection = {**_env(settings), "LOYALTY_ROLE": "projection"}
+    with (
+        workers(
+            settings, PROGRAM, count, tmp_path, {**_env(settings), "LOYALTY_ROLE": role}
+        ) as procs,
+        workers(settings, PROGRAM, int(count > 1), tmp_path, projection, "projection") as more,
+    ):
         await produce_file(settings, events, marker)
-        return await watched(collect(settings, marker, WAIT_S), procs, tmp_path)
+        result = await watched(collect(settings, marker, WAIT_S), procs, tmp_path)
+        await assert_redis_has(settings, result)
+        assert all(p.poll() is None for p in more)
+        return result
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -82,8 +94,6 @@ async def test_the_stream_equals_replay(settings: Settings, tmp_path: Path, coun
     assert gradings and all(len(v) == 1 for v in by_key.values())
     assert {g["partition"] for g in gradings} == set(range(settings.partitions))
     assert result.dead_letters > 0  # the workload's malformed lines, with their reasons
-    if count == 1:
-        await assert_redis_has(settings, result)
 
 
 async def assert_redis_has(settings: Settings, result: StreamResult) -> None:

@@ -32,10 +32,11 @@ def engine_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Set
 
 def test_it_has_kafka_redis_topic_setup_and_a_scalable_worker(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"kafka", "redis", "topics", "worker", "gateway"} <= set(services)
+    assert {"kafka", "redis", "topics", "worker", "projection", "gateway"} <= set(services)
     assert services["worker"]["deploy"]["replicas"] >= 2
     assert "ports" not in services["worker"], "a fixed host port would stop --scale"
-    assert services["worker"]["command"] == ["loyalty", "worker"]
+    assert services["worker"]["command"] == ["loyalty", "worker", "--role", "engine"]
+    assert services["projection"]["command"] == ["loyalty", "worker", "--role", "projection"]
 
 
 def test_the_broker_image_is_the_pinned_apache_kafka_in_kraft_mode(compose: dict[str, Any]) -> None:

@@ -48,3 +48,16 @@ def test_bad_values_are_refused_with_the_field_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("LOYALTY_").lower()):
         Settings()
+
+
+def test_workers_keep_tables_in_rocksdb_and_run_every_agent_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings()
+    assert (settings.store, settings.role) == ("rocksdb://", "all")
+    monkeypatch.setenv("LOYALTY_ROLE", "projection")
+    monkeypatch.setenv("LOYALTY_STORE", "memory://")
+    assert (Settings().store, Settings().role) == ("memory://", "projection")
+    monkeypatch.setenv("LOYALTY_ROLE", "everything")
+    with pytest.raises(ValidationError):
+        Settings()
