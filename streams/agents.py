@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from time import monotonic
 from typing import Any
@@ -96,7 +97,13 @@ class Runners:
         self.sought[key] = now
         self.resyncs += 1
         log.warning("partition %d: seeking %s back to offset %d", partition, topic, offset)
-        await consumer.seek(TP(topic, partition), offset)
+        # `seek_wait`, not `seek`: Faust's plain seek calls aiokafka from this thread while the
+        # consumer thread's fetcher works on the same buffers (seen: KeyError in aiokafka's
+        # fetched_records, and the fetcher dead for good). seek_wait runs in that thread.
+        try:
+            await consumer.seek_wait({TP(topic, partition): offset})
+        except Exception as exc:  # revoked meanwhile, or the position timed out: retried
+            log.warning("partition %d: seek of %s failed: %r", partition, topic, exc)
 
     async def watchdog(self, app: Any) -> None:
         """The runners' positions, not Faust's offsets, say what must be read next. Around a
@@ -240,6 +247,13 @@ def register_metrics(app: Any, runners: Runners, interval_s: float) -> None:
 
     @app.timer(interval=RESYNC_S)
     async def watchdog() -> None:
+        fetcher = app._fetcher
+        if fetcher.crashed:
+            # Faust logs "We experienced a crash" and then keeps the process up with nothing
+            # consuming. Exiting lets the supervisor start a fresh worker; state and outputs
+            # are safe (checkpoints, idempotent ids).
+            log.critical("the consumer's fetcher crashed (%r): exiting", fetcher.crash_reason)
+            os._exit(70)
         await runners.watchdog(app)
 
     @app.timer(interval=interval_s)
