@@ -54,6 +54,8 @@ class Runners:
         self.sought: dict[tuple[str, int], float] = {}  # when we last sought
         self.resyncs = 0
         self.generation = 0  # counts rebalances: a runner restored across one is stale
+        # Encoded member states by partition, read from the table once after a rebalance.
+        self._stored: dict[int, list[bytes]] | None = None
         # Messages delivered to the engine agent but not yet taken by it: while there are
         # any, a partition that has "heard nothing" is only waiting its turn, not stalled.
         self.backlog: Callable[[], int] = lambda: 0
@@ -144,12 +146,15 @@ class Runners:
 
     def _restore(self, partition: int, starts: dict[str, int]) -> PartitionRunner:
         partitions = self.settings.partitions
-        states = []
-        for key, value in self.table.items():
-            if key.startswith(MEMBER_PREFIX):
-                member = key[len(MEMBER_PREFIX) :].decode()
-                if partition_of(member, partitions) == partition:
-                    states.append(state_codec.decode(value))
+        if self._stored is None:
+            # One pass over the table per rebalance, not one per partition: the keys are
+            # sorted out by partition here and handed to each runner as it is built.
+            self._stored = {}
+            for key, value in self.table.items():
+                if key.startswith(MEMBER_PREFIX):
+                    member = key[len(MEMBER_PREFIX) :].decode()
+                    self._stored.setdefault(partition_of(member, partitions), []).append(value)
+        states = [state_codec.decode(v) for v in self._stored.pop(partition, [])]
         record = self.table.get(runner_key(partition))
         log.info("partition %d: restored %d members", partition, len(states))
         return PartitionRunner(
@@ -171,6 +176,7 @@ class Runners:
         self.read.clear()
         self.heard.clear()
         self.generation += 1
+        self._stored = None
 
 
 def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
