@@ -4,7 +4,6 @@ figures can be compared across noisy machines as ratios. Medians of `--repeat` r
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import statistics
 import sys
@@ -15,12 +14,9 @@ from pathlib import Path
 
 import orjson
 
-from entrypoints.generate import generate
+from bench.workload import arguments, cached_workload
 from entrypoints.replay import replay
-from schemas.program import load_program
 from schemas.translate import Undecodable, decode_external
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(run: Callable[[], int], repeat: int) -> tuple[float, int]:
@@ -34,20 +30,8 @@ def timed(run: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--program", type=Path, default=ROOT / "programs/airline.yaml")
-    args = parser.parse_args()
-
-    program = load_program(args.program)
-    cache = ROOT / ".loyalty" / "bench"
-    events = cache / f"events-{args.events}-{args.members}-{args.seed}-{args.program.stem}.jsonl"
-    if not events.exists():
-        print(f"generating {args.events:,} events for {args.members:,} members ...")
-        generate(args.members, args.events, args.seed, events, program)
+    args = arguments(__doc__, events=1_000_000, members=100_000, seed=42)
+    program, events = cached_workload(args)
     lines = events.read_bytes().splitlines()
 
     def read_only() -> int:

@@ -24,14 +24,12 @@ import uuid
 from pathlib import Path
 
 import localinfra
+from bench.workload import arguments, cached_workload
 from config import Settings
-from entrypoints.generate import generate
 from entrypoints.replay import replay
 from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
-from schemas.program import load_program
 from streams.topics import TopicNames, ensure_topics
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET = 20_000  # mixed events/s per worker (the benchmark issue's target)
 
 
@@ -68,20 +66,8 @@ async def passthrough(settings: Settings, sink: str, expected: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--program", type=Path, default=ROOT / "programs/airline.yaml")
-    args = parser.parse_args()
-
-    program = load_program(args.program)
-    cache = ROOT / ".loyalty" / "bench"
-    events = cache / f"events-{args.events}-{args.members}-{args.seed}-{args.program.stem}.jsonl"
-    if not events.exists():
-        print(f"generating {args.events:,} events for {args.members:,} members ...")
-        generate(args.members, args.events, args.seed, events, program)
+    args = arguments(__doc__, events=100_000, members=10_000, seed=7)
+    program, events = cached_workload(args)
 
     base = Settings()
     before = localinfra.status(base)

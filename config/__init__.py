@@ -1,5 +1,5 @@
 """One configuration for the CLI, the worker, the gateway and docker-compose."""
 
-from config.settings import BrokerMode, Settings
+from config.settings import BrokerMode, Role, Settings
 
-__all__ = ["BrokerMode", "Settings"]
+__all__ = ["BrokerMode", "Role", "Settings"]

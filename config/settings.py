@@ -13,6 +13,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# What a worker runs (`loyalty worker --role`).
+Role = Literal["all", "engine", "projection"]
+
 
 class BrokerMode(StrEnum):
     """Which broker `loyalty infra up` starts when no external one is configured."""
@@ -51,7 +54,7 @@ class Settings(BaseSettings):
     store: str = Field(default="rocksdb://", pattern=r"^(rocksdb|memory)://$")
     # What a worker process runs: the engine agents, the Redis projection agent, or both.
     # Separate processes keep the projection's consuming off the engine's core.
-    role: Literal["all", "engine", "projection"] = "all"
+    role: Role = "all"
     # The programme the engine runs (rules, tiers, grading); see programs/ and docs/rules.md.
     program: Path = Path("programs/airline.yaml")
     # Prometheus metrics of the worker (0 = off) and how often metrics go to the ops topic.

@@ -8,8 +8,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import get_args
 
-from config import Settings
+from config import Role, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--role",
-        choices=["all", "engine", "projection"],
+        choices=get_args(Role),
         help="engine agents, the Redis projection, or both (default: LOYALTY_ROLE or all)",
     )
 

@@ -226,9 +226,7 @@ def register_engine(app: Any, inputs: Any, runners: Runners) -> Any:
                 # Also on time, so a quiet partition does not hold its messages for long.
                 # Only here, inside one of the partition's own events: Faust writes the
                 # changelog (and a RocksDB store) to the current event's partition.
-                timed = runner.checkpoint()
-                effects.sends += timed.sends  # the member statuses of the checkpoint
-                effects.writes, effects.acks, effects.after = timed.writes, timed.acks, timed.after
+                runner.checkpoint(effects)
                 last_checkpoint[partition] = now
             for send in effects.sends:
                 await producer.send(send.topic, send.key, send.value, send.partition, None, None)
@@ -274,8 +272,9 @@ def register_metrics(app: Any, runners: Runners, interval_s: float) -> None:
             if highwater is not None:
                 lag[(topic, partition)] = max(int(highwater) - offset, 0)
         report = runners.meter.report([r.tally for r in runners.by_partition.values()], lag)
-        for runner in list(runners.by_partition.values()):
-            log.info("%s", runner.describe())
+        if log.isEnabledFor(logging.INFO):  # describe() walks the partition's queues
+            for runner in list(runners.by_partition.values()):
+                log.info("%s", runner.describe())
         await app.producer.send(
             ops_topic, None, report.model_dump_json().encode(), None, None, None
         )

@@ -97,15 +97,16 @@ def create_engine(
 
     runners = None
     if settings.role in ("all", "engine"):
-        runners = _register_engine(app, topics, settings, program)
+        runners = _register_engine(app, topics, names, settings, program)
     if settings.role in ("all", "projection"):
         projection = projection or redis_projection(settings)
         register_projection(app, topics(names.member_status), projection)
     return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)
 
 
-def _register_engine(app: Any, topics: Any, settings: Settings, program: Program | None) -> Runners:
-    names = TopicNames(settings.namespace)
+def _register_engine(
+    app: Any, topics: Any, names: TopicNames, settings: Settings, program: Program | None
+) -> Runners:
     # Member states and each partition's marks; raw bytes (streams/state_codec.py) both in the
     # table and in its changelog.
     members = app.Table(

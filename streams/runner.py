@@ -247,10 +247,11 @@ class PartitionRunner:
             self._checkpoint_into(effects)
         return effects
 
-    def checkpoint(self) -> Effects:
+    def checkpoint(self, effects: Effects | None = None) -> Effects:
         """Write the changed state and acknowledge what it covers (the driver calls this on a
-        timer too, so a quiet partition does not hold messages for long)."""
-        effects = Effects()
+        timer too, so a quiet partition does not hold messages for long). Adds to `effects`
+        when given, e.g. those `receive` just returned."""
+        effects = Effects() if effects is None else effects
         self._checkpoint_into(effects)
         return effects
 

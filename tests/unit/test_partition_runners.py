@@ -138,10 +138,7 @@ class Cluster:
                 runner = self.runner(tp[1])
                 effects = runner.receive(message)
                 if self.rng.random() < self.timer_rate:  # the driver's timer
-                    timed = runner.checkpoint()
-                    effects.writes.update(timed.writes)
-                    effects.acks += timed.acks
-                    effects.after += timed.after
+                    runner.checkpoint(effects)
                 if effects:
                     self.perform(tp[1], effects, crash_rate)
                     if tp[1] not in self.runners:
