@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,12 +24,12 @@ import orjson
 from entrypoints.progress import Progress
 from loyalty import events as ev
 from loyalty.book import Book, Outcome
-from loyalty.inputs import Clock, MemberInput
+from loyalty.inputs import Clock, Input, MemberInput
 from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.state import MemberState
 from schemas.member_events import STATUS_EVENTS, status_record
-from schemas.translate import Undecodable, decode_external, raw_fingerprint
+from schemas.translate import Undecodable, decode_external
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
 _POSTINGS = frozenset({ev.PointsCredited, ev.PointsDebited, ev.QualifyingCredited})
@@ -135,46 +136,74 @@ class ReplayWriter:
             f.close()
 
 
+@dataclass(slots=True)
+class Step:
+    """One input line's fate, in the order the book applied it."""
+
+    number: int  # line number in the file
+    line: bytes
+    input: Input | None  # None: undecodable
+    outcome: Outcome | None = None
+    error: str = ""
+
+
+def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
+    """Drive `book` over event lines in the engine's order (loyalty/ordering.py): clocks cut
+    epochs, and inside an epoch inputs go by event time. Every reader of an events file
+    (replay, reports) goes through here, so they cannot disagree with the engine."""
+    epoch: list[tuple[tuple[datetime, int, int], bytes, MemberInput]] = []
+
+    def apply_epoch() -> Iterator[Step]:
+        epoch.sort(key=lambda entry: entry[0])
+        for key, line, inp in epoch:
+            yield Step(key[2], line, inp, book.handle(inp))
+        epoch.clear()
+
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue  # blank lines are not events
+        try:
+            inp = decode_external(line)
+        except Undecodable as exc:
+            yield Step(number, line, None, error=str(exc))
+            continue
+        if isinstance(inp, Clock):
+            if book.clock_status(inp) == "new":
+                yield from apply_epoch()  # a new clock closes the epoch; a repeated one does not
+            yield Step(number, line, inp, book.handle(inp))
+        else:
+            epoch.append((order_key(inp, number), line, inp))
+    yield from apply_epoch()
+
+
 def replay(events: Path, program: Program, out: Path, progress: bool | None = None) -> Summary:
     book = Book(program)
     summary = Summary()
     writer = ReplayWriter(out)
     bar = Progress(os.path.getsize(events), "replay", progress)
     read = 0
-    epoch: list[tuple[tuple[datetime, int, int], bytes, MemberInput]] = []
 
-    def apply_epoch() -> None:
-        # The same order the stream engine applies a partition's epoch in (loyalty/ordering).
-        epoch.sort(key=lambda entry: entry[0])
-        for key, line, inp in epoch:
-            outcome = book.handle(inp, raw_fingerprint(line))
-            _record(writer, summary, key[2], line, outcome, top=True)
-        epoch.clear()
+    def counted(source: IO[bytes]) -> Iterator[bytes]:
+        nonlocal read
+        for number, line in enumerate(source, 1):
+            read += len(line)
+            if line.strip():
+                summary.received += 1
+            if number % 4096 == 0:
+                bar.update(read)
+            yield line
 
     try:
         with events.open("rb") as source:
-            for number, line in enumerate(source, 1):
-                read += len(line)
-                if not line.strip():
-                    continue  # blank lines are not events
-                summary.received += 1
-                try:
-                    inp = decode_external(line)
-                except Undecodable as exc:
-                    _reject(writer, summary, number, line, "undecodable", str(exc))
+            for step in ordered_outcomes(book, counted(source)):
+                if step.outcome is None:
+                    _reject(writer, summary, step.number, step.line, "undecodable", step.error)
                     continue
+                inp = step.input
                 summary.received_by_type[
                     "clock" if isinstance(inp, Clock) else type(inp).__name__
                 ] += 1
-                if isinstance(inp, Clock):
-                    if not book.knows_clock(inp.event_id):
-                        apply_epoch()  # a new clock closes the epoch; a repeated one does not
-                    _record(writer, summary, number, line, book.handle(inp), top=True)
-                else:
-                    epoch.append((order_key(inp, number), line, inp))
-                if number % 4096 == 0:
-                    bar.update(read)
-        apply_epoch()
+                _record(writer, summary, step.number, step.line, step.outcome, top=True)
         bar.close(read)
         summary.members = len(book.members)
         with (out / "members.jsonl").open("wb", buffering=1 << 20) as members:

@@ -10,11 +10,11 @@ from typing import Any
 
 import orjson
 
+from entrypoints.replay import ordered_outcomes
 from loyalty.book import Book, GradingResult
 from loyalty.grading import band_for, pareto_share
 from loyalty.program import Program
 from loyalty.program_status import Grading
-from schemas.translate import Undecodable, decode_external, raw_fingerprint
 
 
 def grade_rows(program: Program, events: Path) -> list[dict[str, Any]]:
@@ -23,14 +23,8 @@ def grade_rows(program: Program, events: Path) -> list[dict[str, Any]]:
         raise ValueError(f"programme {program.name} defines no grading")
     book = Book(program)
     with events.open("rb") as source:
-        for line in source:
-            if not line.strip():
-                continue
-            try:
-                inp = decode_external(line)
-            except Undecodable:
-                continue
-            book.handle(inp, raw_fingerprint(line))
+        for _ in ordered_outcomes(book, source):
+            pass  # the book records each grading as it happens
     return [_row(grading, result) for result in book.gradings]
 
 

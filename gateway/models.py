@@ -57,15 +57,26 @@ class CommandIn(Strict):
     occurred_at: AwareDatetime | None = None
 
 
-class RedemptionIn(CommandIn):
-    model_config = with_examples({"points": 25000, "reward": "award-seat-CPH-LHR"})
+class RetriableCommandIn(CommandIn):
+    """`command_id`: the client's id for this command, unique per member; send the same one
+    on every retry and the engine carries the command out once."""
+
+    command_id: Identifier
+
+
+class RedemptionIn(RetriableCommandIn):
+    model_config = with_examples(
+        {"command_id": "rd-2026-000417", "points": 25000, "reward": "award-seat-CPH-LHR"}
+    )
 
     points: Points
     reward: Identifier
 
 
-class TransferIn(CommandIn):
-    model_config = with_examples({"to_member_id": "M0004321", "points": 5000})
+class TransferIn(RetriableCommandIn):
+    model_config = with_examples(
+        {"command_id": "tr-2026-000088", "to_member_id": "M0004321", "points": 5000}
+    )
 
     to_member_id: Identifier
     points: Points
@@ -85,11 +96,12 @@ class RetroClaimIn(CommandIn):
     flight: FlightSegment
 
 
-class AdjustmentIn(CommandIn):
+class AdjustmentIn(RetriableCommandIn):
     """A manual adjustment: the reason and the operator are mandatory."""
 
     model_config = with_examples(
         {
+            "command_id": "adj-2026-004711",
             "points": 1500,
             "reason": "goodwill: 5h delay on SK1415",
             "operator_id": "agent-17",

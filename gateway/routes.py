@@ -252,14 +252,18 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
         "redemptions",
         m.RedemptionIn,
         "redeem",
-        lambda p: {"points": p.points, "reward": p.reward},
+        lambda p: {"command_id": p.command_id, "points": p.points, "reward": p.reward},
         w.Redeem,
     )
     command_route(
         "transfers",
         m.TransferIn,
         "transfer_points",
-        lambda p: {"to_member_id": p.to_member_id, "points": p.points},
+        lambda p: {
+            "command_id": p.command_id,
+            "to_member_id": p.to_member_id,
+            "points": p.points,
+        },
         w.TransferPoints,
     )
     command_route(
@@ -284,7 +288,12 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
         "adjustments",
         m.AdjustmentIn,
         "manual_adjustment",
-        lambda p: {"points": p.points, "reason": p.reason, "operator_id": p.operator_id},
+        lambda p: {
+            "command_id": p.command_id,
+            "points": p.points,
+            "reason": p.reason,
+            "operator_id": p.operator_id,
+        },
         w.ManualAdjustment,
     )
 

@@ -159,20 +159,24 @@ def _transfer_sent(state: MemberState, event: ev.TransferSent) -> None:
     state.transfers_out[event.year] = state.transfers_out.get(event.year, 0) + event.points
 
 
+def _remember(state: MemberState, event: ev.EventRecorded | ev.RejectionRecorded) -> None:
+    state.seen[event.key] = (event.fingerprint, event.at.toordinal())
+    # Forget in sweeps, not per input: a member's memory is then bounded by its activity
+    # within the horizon plus one sweep interval, at a cost linear in what is kept.
+    if event.forget_before >= state.seen_swept + event.sweep_every:
+        cutoff = event.forget_before
+        state.seen = {k: v for k, v in state.seen.items() if v[1] >= cutoff}
+        state.seen_swept = cutoff
+
+
 def _recorded(state: MemberState, event: ev.EventRecorded) -> None:
-    seen = state.seen
-    seen[event.event_id] = event.fingerprint
-    while len(seen) > event.keep:
-        del seen[next(iter(seen))]
+    _remember(state, event)
     if event.at > state.as_of:
         state.as_of = event.at
 
 
 def _rejection(state: MemberState, event: ev.RejectionRecorded) -> None:
-    seen = state.seen
-    seen[event.event_id] = event.fingerprint
-    while len(seen) > event.keep:
-        del seen[next(iter(seen))]
+    _remember(state, event)
 
 
 def _time(state: MemberState, event: ev.TimeAdvanced) -> None:

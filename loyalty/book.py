@@ -11,12 +11,11 @@ partition reaches in the same order, so the stream and replay settle them identi
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from loyalty import events as ev
@@ -24,6 +23,7 @@ from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
 from loyalty.grading import Histogram, band_for, class_code, period_key, segment_of, thresholds
+from loyalty.identity import COMMAND_KEY, digest, key_of
 from loyalty.inputs import Clock, Input, MemberInput, TransferReceived, TransferReturned
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
@@ -31,7 +31,9 @@ from loyalty.retention import decide_rules
 from loyalty.state import MemberState
 from loyalty.status import decide_derived, decide_status
 
-CLOCK_IDS_KEPT = 1000
+# Clock ids are remembered for the duplicate horizon but at most this many (a tick a minute
+# for 90 days would be 130k ids in every partition's marks).
+CLOCK_IDS_KEPT = 10_000
 OutcomeKind = Literal["applied", "duplicate", "rejected"]
 FollowUp = TransferReceived | TransferReturned
 INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
@@ -51,9 +53,8 @@ INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
 }
 
 
-def fingerprint(inp: MemberInput) -> str:
-    """A stable digest of the input's content (Python's hash() is salted per process)."""
-    return hashlib.blake2b(repr(inp).encode(), digest_size=8).hexdigest()
+ClockStatus = Literal["new", "duplicate", "conflict", "too_late"]
+Remembered = dict[str, tuple[str, int]]  # key -> (content digest, day ordinal)
 
 
 @dataclass
@@ -68,9 +69,10 @@ class Outcome:
 @dataclass(frozen=True)
 class BookMarks:
     grading_period: str | None  # the grading period of the latest clock
-    clock_ids: tuple[str, ...]  # recent clock ids (duplicates)
-    strangers: dict[str, dict[str, str]]  # rejected event ids of non-members
+    clocks: Remembered  # recent clock ids (duplicates and conflicts)
+    strangers: dict[str, Remembered]  # rejected input keys of non-members
     pending: tuple[FollowUp, ...] = ()  # follow-ups issued, to settle at the next clock
+    now: datetime | None = None  # the latest clock's time
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,12 @@ class Book:
         self.members: dict[str, MemberState] = {}
         self._due: list[tuple[date, str]] = []
         self._scheduled: dict[str, date] = {}
-        self._clocks: dict[str, None] = {}  # recent clock event ids, oldest first
-        self._strangers: dict[str, dict[str, str]] = {}  # member id -> rejected event ids
+        self._clocks: Remembered = {}  # recent clock ids, oldest first
+        self._strangers: dict[str, Remembered] = {}  # member id -> rejected input keys
+        self._now: datetime | None = None  # the latest clock's time: the book's event time
+        self._horizon = timedelta(days=program.windows.duplicate_horizon_days)
+        self._sweep_every = max(1, program.windows.duplicate_horizon_days // 8)
+        self._strangers_swept = 0
         self._grading_period: str | None = None  # the grading period of the latest clock
         self.gradings: list[GradingResult] = []
         self.pending: list[FollowUp] = []  # issued since the last clock, settled at the next
@@ -102,25 +108,30 @@ class Book:
             self._schedule(state)
         if marks is not None:
             self._grading_period = marks.grading_period
-            self._clocks = dict.fromkeys(marks.clock_ids)
+            self._clocks = dict(marks.clocks)
             self._strangers = {m: dict(seen) for m, seen in marks.strangers.items()}
             self.pending = list(marks.pending)
+            self._now = marks.now
 
     def marks(self) -> BookMarks:
         """What the book remembers beyond its members (persisted beside them)."""
         return BookMarks(
             self._grading_period,
-            tuple(self._clocks),
+            dict(self._clocks),
             {m: dict(seen) for m, seen in self._strangers.items()},
             tuple(self.pending),
+            self._now,
         )
 
-    def handle(self, inp: Input, print_: str | None = None) -> Outcome:
-        """Apply one input. `print_` is the payload fingerprint for idempotency; the edge
-        passes a digest of the raw bytes, tests may leave it to `fingerprint`."""
+    def handle(self, inp: Input) -> Outcome:
+        """Apply one input: applied, a duplicate of one seen before, or rejected."""
         if isinstance(inp, Clock):
-            if not self.begin_clock(inp):
+            status = self.clock_status(inp)
+            if status == "duplicate":
                 return Outcome("duplicate", inp)
+            if status != "new":
+                return Outcome("rejected", inp, rejection=self.clock_rejection(inp, status))
+            self.begin_clock(inp)
             outcome = Outcome("applied", inp)
             outcome.follow_ups = self.settle(self.take_pending(), inp)
             outcome.events += self.advance(inp)
@@ -128,20 +139,54 @@ class Book:
             if period is not None:
                 outcome.events += self.grade(period, inp.at, inp.event_id)
             return outcome
-        return self._handle_member(inp, print_ or fingerprint(inp))
+        return self._handle_member(inp)
 
     # -- a clock, step by step (the stream runs the steps around its partition barriers) -------
     def knows_clock(self, clock_id: str) -> bool:
         return clock_id in self._clocks
 
-    def begin_clock(self, clock: Clock) -> bool:
-        """Record the clock's id; False when it was seen before (a duplicate)."""
-        if clock.event_id in self._clocks:
-            return False
-        self._clocks[clock.event_id] = None
-        if len(self._clocks) > CLOCK_IDS_KEPT:
-            del self._clocks[next(iter(self._clocks))]
-        return True
+    def clock_status(self, clock: Clock) -> ClockStatus:
+        """What a clock is to this book: new, a copy of one applied, a different clock under
+        a used id, or older than the duplicate horizon (its id may be forgotten)."""
+        if self._now is not None and clock.at < self._now - self._horizon:
+            return "too_late"
+        known = self._clocks.get(clock.event_id)
+        if known is None:
+            return "new"
+        return "duplicate" if known[0] == digest(clock) else "conflict"
+
+    def clock_rejection(self, clock: Clock, status: ClockStatus) -> Rejected:
+        if status == "conflict":
+            return Rejected(
+                Code.EVENT_ID_CONFLICT,
+                f"clock {clock.event_id} was already applied with another time",
+            )
+        return Rejected(
+            Code.TOO_LATE,
+            f"clock at {clock.at.isoformat()} is older than the duplicate horizon "
+            f"({self._horizon.days} days before {self._now})",
+        )
+
+    def begin_clock(self, clock: Clock) -> None:
+        """Record a new clock (see `clock_status`): its id, and the book's time."""
+        if self._now is None or clock.at > self._now:
+            self._now = clock.at
+        self._clocks[clock.event_id] = (digest(clock), clock.at.toordinal())
+        cutoff = (self._now - self._horizon).toordinal()
+        if cutoff >= self._strangers_swept + self._sweep_every:
+            self._strangers_swept = cutoff
+            for member_id in list(self._strangers):
+                kept = {k: v for k, v in self._strangers[member_id].items() if v[1] >= cutoff}
+                if kept:
+                    self._strangers[member_id] = kept
+                else:
+                    del self._strangers[member_id]
+        clocks = self._clocks
+        while clocks:
+            oldest = next(iter(clocks))
+            if len(clocks) <= CLOCK_IDS_KEPT and clocks[oldest][1] >= cutoff:
+                break
+            del clocks[oldest]
 
     def take_pending(self) -> list[FollowUp]:
         pending, self.pending = self.pending, []
@@ -153,27 +198,56 @@ class Book:
         (a return) wait for the next clock."""
         outcomes = []
         for follow_up in sorted(follow_ups, key=lambda f: (f.at, f.event_id)):
-            # The fingerprint is of the follow-up as issued: a redelivered copy settled at
+            # The digest is of the follow-up as issued: a redelivered copy settled at
             # another clock must still be a duplicate, not a conflict.
-            print_ = fingerprint(follow_up)
+            print_ = digest(follow_up)
             outcomes.append(self._handle_member(replace(follow_up, at=clock.at), print_))
         return outcomes
 
-    def _handle_member(self, inp: MemberInput, print_: str) -> Outcome:
+    def _too_late(self, inp: MemberInput) -> Rejected | None:
+        """An input older than the horizon behind the book's time (its latest clock): its
+        key may be forgotten, so it cannot be told from a redelivery. The clock, not the
+        member's own newest event, is the reference: one event stamped far in the future must
+        not lock a member out."""
+        now = self._now
+        if now is None or inp.at >= now - self._horizon:
+            return None
+        return Rejected(
+            Code.TOO_LATE,
+            f"{inp.at.isoformat()} is more than {self._horizon.days} days (the duplicate "
+            f"horizon) before the engine's time {now.isoformat()}",
+        )
+
+    def _forget_before(self) -> int:
+        """Keys of inputs before this day can go: a copy of them would be too late."""
+        return 0 if self._now is None else (self._now - self._horizon).toordinal()
+
+    def _handle_member(self, inp: MemberInput, print_: str | None = None) -> Outcome:
         member_id = inp.member_id
         state = self.members.get(member_id)
+        late = self._too_late(inp)
+        if late is not None:
+            # Checked before the memory, so the answer never depends on when ids are swept.
+            return Outcome("rejected", inp, rejection=late)
+        key = key_of(inp)
+        if print_ is None:
+            print_ = digest(inp)
         seen = state.seen if state is not None else self._strangers.get(member_id, {})
-        if inp.event_id in seen:
-            if seen[inp.event_id] == print_:
+        known = seen.get(key)
+        if known is not None:
+            if known[0] == print_:
                 return Outcome("duplicate", inp)
-            return Outcome(
-                "rejected",
-                inp,
-                rejection=Rejected(
+            if key.startswith(COMMAND_KEY):
+                conflict = Rejected(
+                    Code.COMMAND_ID_CONFLICT,
+                    f"command id {key[len(COMMAND_KEY) :]} was already used for another command",
+                )
+            else:
+                conflict = Rejected(
                     Code.EVENT_ID_CONFLICT,
                     f"event id {inp.event_id} was already used for a different payload",
-                ),
-            )
+                )
+            return Outcome("rejected", inp, rejection=conflict)
         outcome = Outcome("applied", inp)
         due = self._scheduled.get(member_id)
         if state is not None and due is not None and due <= inp.at.date():
@@ -185,13 +259,13 @@ class Book:
             outcome.kind, outcome.rejection = "rejected", rejected
             # Remembered like an applied event, so a redelivery stays a duplicate even when
             # it would now pass (e.g. a redemption after points arrived).
-            keep = self.program.windows.event_ids_kept
             if state is not None:
-                self._apply(
-                    state, [ev.RejectionRecorded(inp.event_id, print_, keep)], outcome.events
+                recorded = ev.RejectionRecorded(
+                    key, print_, inp.at, self._forget_before(), self._sweep_every
                 )
+                self._apply(state, [recorded], outcome.events)
             else:
-                self._remember_stranger(member_id, inp.event_id, print_)
+                self._remember_stranger(member_id, key, print_, inp.at)
             self._schedule(state)
             return outcome
         if state is None and decided and isinstance(decided[0], ev.Enrolled):
@@ -204,10 +278,11 @@ class Book:
             decided = decided[1:]
         if state is None:  # a transfer credit for a non-member: only the return follow-up
             outcome.events += [(member_id, event) for event in decided]
+            self._remember_stranger(member_id, key, print_, inp.at)
         else:
             decided += decide_derived(state, self.program, decided, inp.at, inp.event_id)
             decided.append(
-                ev.EventRecorded(inp.event_id, print_, inp.at, self.program.windows.event_ids_kept)
+                ev.EventRecorded(key, print_, inp.at, self._forget_before(), self._sweep_every)
             )
             self._apply(state, decided, outcome.events)
             self._settle(
@@ -239,11 +314,13 @@ class Book:
         self._apply(state, decide_status(state, self.program, now, cause), out)
         self._apply(state, decide_rules(state, self.program, now, cause, input_type), out)
 
-    def _remember_stranger(self, member_id: str, event_id: str, print_: str) -> None:
-        """Event ids rejected for a member id that is not enrolled (yet)."""
+    def _remember_stranger(self, member_id: str, key: str, print_: str, at: datetime) -> None:
+        """Input keys rejected for a member id that is not enrolled (yet). Forgotten by the
+        book's clock only: what is forgotten is then too late for the member once enrolled."""
         seen = self._strangers.setdefault(member_id, {})
-        seen[event_id] = print_
-        while len(seen) > self.program.windows.event_ids_kept:
+        seen[key] = (print_, at.toordinal())
+        cutoff = self._forget_before()
+        while seen and seen[next(iter(seen))][1] < cutoff:
             del seen[next(iter(seen))]
 
     def _apply(

@@ -129,20 +129,26 @@ class FollowUpIssued:
 
 @dataclass(slots=True)
 class EventRecorded:
-    event_id: str
+    """The input's key (event or command id) and content digest are remembered until
+    `forget_before` passes the input's day; time moves to the input's."""
+
+    key: str
     fingerprint: str
     at: datetime
-    keep: int  # how many event ids the member remembers
+    forget_before: int  # day ordinal: ids of inputs before this day may be forgotten
+    sweep_every: int  # days between sweeps of the remembered ids
 
 
 @dataclass(slots=True)
 class RejectionRecorded:
-    """A rejected event's id is remembered too (its redelivery is a duplicate); time does not
+    """A rejected input's key is remembered too (its redelivery is a duplicate); time does not
     move and nothing else changes."""
 
-    event_id: str
+    key: str
     fingerprint: str
-    keep: int
+    at: datetime
+    forget_before: int
+    sweep_every: int
 
 
 @dataclass(slots=True)

@@ -107,6 +107,7 @@ class Redeem:
     at: datetime
     points: int
     reward: str
+    command_id: str = ""  # the client's id: a retry is a duplicate (loyalty.identity)
 
 
 @dataclass(slots=True)
@@ -116,6 +117,7 @@ class TransferPoints:
     at: datetime
     to_member_id: str
     points: int
+    command_id: str = ""
 
 
 @dataclass(slots=True)
@@ -169,6 +171,7 @@ class ManualAdjustment:
     points: int  # signed
     reason: str
     operator_id: str
+    command_id: str = ""
 
 
 @dataclass(slots=True)

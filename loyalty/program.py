@@ -201,7 +201,9 @@ class Windows:
     refund_days: int = 365  # sales older than this can no longer be refunded
     cancellation_days: int = 365  # flown segments older than this can no longer be reversed
     partner_dedupe_days: int = 90  # a partner transaction id is remembered this long
-    event_ids_kept: int = 1000  # per member: redelivery of older ids is caught by business keys
+    # Event and command ids are remembered this long past the event's time; an input older
+    # than this (behind the member's or the clock's time) is rejected `too_late`.
+    duplicate_horizon_days: int = 90
 
     def __post_init__(self) -> None:
         _non_negative(
@@ -210,8 +212,16 @@ class Windows:
             cancellation_days=self.cancellation_days,
             partner_dedupe_days=self.partner_dedupe_days,
         )
-        if self.event_ids_kept < 1:
-            raise ValueError("event_ids_kept must be >= 1")
+        if self.duplicate_horizon_days < 1:
+            raise ValueError("duplicate_horizon_days must be >= 1")
+        # A business key forgotten inside the horizon would let a re-sent event (new event
+        # id, same sale/segment/partner transaction) credit twice.
+        for name in ("refund_days", "cancellation_days", "partner_dedupe_days"):
+            if getattr(self, name) < self.duplicate_horizon_days:
+                raise ValueError(
+                    f"{name} ({getattr(self, name)}) must be >= duplicate_horizon_days "
+                    f"({self.duplicate_horizon_days}): its business key must outlive the horizon"
+                )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ class Code(StrEnum):
     UNKNOWN_MEMBER = "unknown_member"
     ALREADY_ENROLLED = "already_enrolled"
     EVENT_ID_CONFLICT = "event_id_conflict"
+    COMMAND_ID_CONFLICT = "command_id_conflict"
+    TOO_LATE = "too_late"  # older than the duplicate horizon: cannot be told from a redelivery
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     NO_EARN_RULE = "no_earn_rule"
     DUPLICATE_SALE = "duplicate_sale"

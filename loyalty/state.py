@@ -101,7 +101,10 @@ class MemberState:
     attributes: tuple[tuple[str, str], ...] = ()
     lots: list[Lot] = field(default_factory=list)  # debt lot first, then oldest first
     qualifying: dict[str, int] = field(default_factory=dict)
-    seen: dict[str, str] = field(default_factory=dict)  # event id -> payload fingerprint
+    # input key (event or command id) -> (content digest, day ordinal of the input's time);
+    # entries older than the duplicate horizon are swept (loyalty.apply._remember).
+    seen: dict[str, tuple[str, int]] = field(default_factory=dict)
+    seen_swept: int = 0  # day ordinal of the last sweep's cutoff
     sales: dict[str, Sale] = field(default_factory=dict)  # oldest first
     segments: dict[str, SegmentCredit] = field(default_factory=dict)
     partner_txns: dict[str, date] = field(default_factory=dict)

@@ -122,13 +122,21 @@ class PartnerAccrual(MemberEvent):
         return self
 
 
-class Redeem(MemberEvent):
+class MemberCommand(MemberEvent):
+    """A command a client may retry: `command_id` is the client's own id for it, unique per
+    member. A retry (any event id and time, same content) is a duplicate; the same command id
+    with other content is rejected `command_id_conflict`."""
+
+    command_id: Identifier
+
+
+class Redeem(MemberCommand):
     type: Literal["redeem"]
     points: Points
     reward: Identifier
 
 
-class TransferPoints(MemberEvent):
+class TransferPoints(MemberCommand):
     type: Literal["transfer_points"]
     to_member_id: Identifier
     points: Points
@@ -148,7 +156,7 @@ class RetroClaim(MemberEvent):
     flight: FlightSegment
 
 
-class ManualAdjustment(MemberEvent):
+class ManualAdjustment(MemberCommand):
     """An agent's correction. `reason` and `operator_id` are mandatory in business terms: an
     adjustment without them is rejected with a reason code, not dropped as malformed."""
 

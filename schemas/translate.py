@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
@@ -42,12 +41,6 @@ def decode_any(raw: bytes | str) -> i.Input:
     except ValidationError as exc:
         raise Undecodable(describe(exc)) from None
     return to_input(model)
-
-
-def raw_fingerprint(raw: bytes) -> str:
-    """Idempotency digest of an event's exact bytes: a redelivery is byte-identical, so the
-    same id with other bytes is a different payload (a conflict)."""
-    return hashlib.blake2b(raw.strip(), digest_size=8).hexdigest()
 
 
 def _flight(f: w.FlightSegment) -> i.Flight:
@@ -96,16 +89,16 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
         e.currency,
         e.points,
     ),
-    w.Redeem: lambda e, at: i.Redeem(e.event_id, e.member_id, at, e.points, e.reward),
+    w.Redeem: lambda e, at: i.Redeem(e.event_id, e.member_id, at, e.points, e.reward, e.command_id),
     w.TransferPoints: lambda e, at: i.TransferPoints(
-        e.event_id, e.member_id, at, e.to_member_id, e.points
+        e.event_id, e.member_id, at, e.to_member_id, e.points, e.command_id
     ),
     w.StatusMatchRequest: lambda e, at: i.StatusMatchRequest(
         e.event_id, e.member_id, at, e.competitor, e.competitor_tier, e.evidence_ref
     ),
     w.RetroClaim: lambda e, at: i.RetroClaim(e.event_id, e.member_id, at, _flight(e.flight)),
     w.ManualAdjustment: lambda e, at: i.ManualAdjustment(
-        e.event_id, e.member_id, at, e.points, e.reason, e.operator_id
+        e.event_id, e.member_id, at, e.points, e.reason, e.operator_id, e.command_id
     ),
     w.Clock: lambda e, at: i.Clock(e.event_id, at),
     w.TransferReceived: lambda e, at: i.TransferReceived(

@@ -27,13 +27,14 @@ import orjson
 
 from loyalty import events as ev
 from loyalty.book import Book, FollowUp, Outcome
-from loyalty.inputs import Clock, MemberInput
+from loyalty.inputs import Clock, Input, MemberInput
 from loyalty.ordering import order_key
 from loyalty.program import Program
+from loyalty.rejections import Code, Rejected
 from loyalty.state import MemberState
 from schemas.member_events import STATUS_EVENTS, status_record
 from schemas.status import MemberStatus, OpsAlert, OpsGrading, OpsProgress, OpsRecord
-from schemas.translate import Undecodable, decode_external, raw_fingerprint
+from schemas.translate import Undecodable, decode_external
 from streams import exchange, state_codec
 from streams.codec import dead_letter
 from streams.partitioning import partition_of
@@ -116,7 +117,7 @@ Kind = Literal["input", "tick", "repeat", "flush"]
 class Item:
     kind: Kind
     message: Inbound
-    payload: Any = None  # (input, fingerprint) | Clock | flush id
+    payload: Any = None  # input | Clock | flush id
 
 
 @dataclass
@@ -183,6 +184,7 @@ class PartitionRunner:
         self.book.touched.clear()
         self.inputs: dict[str, deque[Item]] = {t: deque() for t in names.inputs}
         self.queued_marks: dict[str, set[str]] = {t: set() for t in names.inputs}
+        self.queued_clocks: dict[str, dict[str, Clock]] = {t: {} for t in names.inputs}
         self.bounds: dict[str, int] = dict.fromkeys(names.inputs, 0)  # marks queued per source
         self.exchanged: dict[int, deque[tuple[exchange.Exchanged, Inbound]]] = {
             p: deque() for p in range(partitions)
@@ -317,14 +319,31 @@ class PartitionRunner:
             self._dead_letter(message, str(exc))
             return False
         if isinstance(inp, Clock):
+            refused = self._clock_problem(message.topic, inp)
+            if refused is not None:
+                self._reject_now(message, inp, refused.code, refused.message)
+                return False
             self._queue_mark(message, queue, "tick", inp)
             return True
         problem = self._misplaced(message, inp)
         if problem is not None:
             self._reject_now(message, inp, "wrong_partition", problem)
             return False
-        queue.append(Item("input", message, (inp, raw_fingerprint(raw))))
+        queue.append(Item("input", message, inp))
         return False
+
+    def _clock_problem(self, topic: str, clock: Clock) -> Rejected | None:
+        """A tick that must not count: its id was used for another time, or it is older than
+        the duplicate horizon. Judged against the ticks applied and those still queued."""
+        queued = self.queued_clocks[topic].get(clock.event_id)
+        if queued is not None:
+            if queued.at == clock.at:
+                return None
+            return Rejected(Code.EVENT_ID_CONFLICT, f"clock {clock.event_id}: another time queued")
+        status = self.book.clock_status(clock)
+        if status in ("new", "duplicate"):
+            return None
+        return self.book.clock_rejection(clock, status)
 
     def _queue_mark(self, message: Inbound, queue: deque[Item], kind: Kind, payload: Any) -> None:
         mark_id = payload.event_id if isinstance(payload, Clock) else payload
@@ -333,6 +352,8 @@ class PartitionRunner:
             queue.append(Item("repeat", message, payload))  # a redelivered or repeated tick
             return
         queued.add(mark_id)
+        if isinstance(payload, Clock):
+            self.queued_clocks[message.topic][mark_id] = payload
         queue.append(Item(kind, message, payload))
         self.bounds[message.topic] += 1
 
@@ -363,6 +384,7 @@ class PartitionRunner:
             marks.append(mark)
             self.bounds[topic] -= 1
             self.queued_marks[topic].discard(_mark_id(mark))
+            self.queued_clocks[topic].pop(_mark_id(mark), None)
         mark = next((m for m in marks if m.message.topic == self.names.clock), marks[0])
         if len({_mark_id(m) for m in marks}) > 1:
             self._alert(
@@ -400,14 +422,13 @@ class PartitionRunner:
         entries = []
         for item in items:
             if item.kind == "input":
-                inp, fingerprint = item.payload
-                entries.append((order_key(inp, item.message.offset), item))
+                entries.append((order_key(item.payload, item.message.offset), item))
             else:  # a repeated tick: nothing to apply
                 self._count_mark(item, False)
         entries.sort(key=lambda entry: entry[0])
         for _, item in entries:
-            inp, fingerprint = item.payload
-            outcome = self.book.handle(inp, fingerprint)
+            inp = item.payload
+            outcome = self.book.handle(inp)
             self._last_event[inp.member_id] = inp.event_id
             self._count(outcome, item.message)
             self._emit(outcome)
@@ -608,10 +629,10 @@ class PartitionRunner:
         )
         self._ops(record.model_dump_json(), message.key)
 
-    def _reject_now(self, message: Inbound, inp: MemberInput, code: str, text: str) -> None:
+    def _reject_now(self, message: Inbound, inp: Input, code: str, text: str) -> None:
         self.tally.rejected += 1
         self.tally.rejected_by_code[code] += 1
-        self._ops_record(message, "rejected", code, text, inp, inp.member_id)
+        self._ops_record(message, "rejected", code, text, inp, getattr(inp, "member_id", None))
         self._held.append(message.ref)
 
     def _dead_letter(self, message: Inbound, error: str) -> None:

@@ -18,7 +18,7 @@ from loyalty.book import BookMarks, FollowUp
 from loyalty.inputs import TransferReceived, TransferReturned
 from loyalty.state import Hold, Lot, Match, MemberState, Sale, SegmentCredit
 
-VERSION = 2  # 2: the dataclasses as orjson writes them
+VERSION = 3  # 2: the dataclasses as orjson writes them; 3: seen keys with their day
 
 
 def _date(value: str | None) -> date | None:
@@ -67,7 +67,8 @@ def decode(raw: bytes) -> MemberState:
         for x in s["lots"]
     ]
     state.qualifying = s["qualifying"]
-    state.seen = s["seen"]
+    state.seen = {key: (print_, day) for key, (print_, day) in s["seen"].items()}
+    state.seen_swept = s["seen_swept"]
     state.sales = {
         x["sale_id"]: Sale(
             x["sale_id"],
@@ -142,20 +143,27 @@ def encode_marks(marks: BookMarks) -> bytes:
         {
             "v": VERSION,
             "grading_period": marks.grading_period,
-            "clock_ids": list(marks.clock_ids),
+            "clocks": marks.clocks,
             "strangers": marks.strangers,
             "pending": [follow_up_json(f) for f in marks.pending],
+            "now": None if marks.now is None else marks.now.isoformat(),
         }
     )
 
 
 def decode_marks(raw: bytes) -> BookMarks:
     d = orjson.loads(raw)
+    if d.get("v") != VERSION:
+        raise ValueError(f"book marks version {d.get('v')} is not {VERSION}")
     return BookMarks(
         d["grading_period"],
-        tuple(d["clock_ids"]),
-        d["strangers"],
+        {key: (print_, day) for key, (print_, day) in d["clocks"].items()},
+        {
+            member: {key: (print_, day) for key, (print_, day) in seen.items()}
+            for member, seen in d["strangers"].items()
+        },
         tuple(follow_up_from_json(f) for f in d["pending"]),
+        None if d["now"] is None else datetime.fromisoformat(d["now"]),
     )
 
 

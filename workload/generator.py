@@ -30,6 +30,7 @@ AREAS = ("north", "south", "east", "west")
 CATEGORIES = ("food", "fresh", "travel", "dining", "fuel", "electronics", "fashion", "tobacco")
 DEFAULT_PARTNERS = ("hotel-co", "car-co", "card-co")
 DEFAULT_CARRIERS = ("SK", "SK", "SK", "PA", "OC")
+COMMANDS = frozenset({"redeem", "transfer_points", "manual_adjustment"})  # carry a command_id
 
 # Share of the non-enrolment traffic per kind (normalised below).
 MIX: dict[str, float] = {
@@ -101,6 +102,9 @@ class Workload:
 
     def _event(self, kind: str, member: int | None, **fields: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event_id": self._id("e"), "type": kind}
+        if kind in COMMANDS:
+            # The client's own id; derived, so the random stream (and every other event) stays.
+            event["command_id"] = "c" + event["event_id"]
         if member is not None:
             event["member_id"] = self._name(member)
         event["occurred_at"] = self.now.isoformat()

@@ -236,8 +236,12 @@ async def test_kafka_unreachable_is_503_and_nothing_is_written(settings: Setting
 
 
 COMMANDS = [
-    ("redemptions", {"points": 2500, "reward": "upgrade"}, "redeem"),
-    ("transfers", {"to_member_id": "M2", "points": 1000}, "transfer_points"),
+    ("redemptions", {"command_id": "rd-1", "points": 2500, "reward": "upgrade"}, "redeem"),
+    (
+        "transfers",
+        {"command_id": "tr-1", "to_member_id": "M2", "points": 1000},
+        "transfer_points",
+    ),
     (
         "status-matches",
         {"competitor": "oceanic", "competitor_tier": "gold", "evidence_ref": "scan-1"},
@@ -264,7 +268,7 @@ COMMANDS = [
     ),
     (
         "adjustments",
-        {"points": -300, "reason": "duplicate credit", "operator_id": "agent-7"},
+        {"command_id": "adj-1", "points": -300, "reason": "duplicate credit", "operator_id": "a-7"},
         "manual_adjustment",
     ),
 ]
@@ -285,12 +289,12 @@ async def test_member_commands_go_to_the_commands_topic(
 
 async def test_commands_need_service_credentials_and_adjustments_a_reason(gateway: Any) -> None:
     signer, _, _ = gateway
-    redeem = {"points": 10, "reward": "x"}
+    redeem = {"command_id": "rd-2", "points": 10, "reward": "x"}
     assert (await signer.post("/v1/members/M1/redemptions", redeem)).status_code == 403
-    no_reason = {"points": 100, "reason": "  ", "operator_id": "a"}
+    no_reason = {"command_id": "adj-2", "points": 100, "reason": "  ", "operator_id": "a"}
     response = await signer.post("/v1/members/M1/adjustments", no_reason, key=SERVICE_KEY)
     assert response.status_code == 422 and "reason" in response.text
-    no_operator = {"points": 100, "reason": "goodwill"}
+    no_operator = {"command_id": "adj-3", "points": 100, "reason": "goodwill"}
     assert (
         await signer.post("/v1/members/M1/adjustments", no_operator, key=SERVICE_KEY)
     ).status_code == 422

@@ -50,15 +50,20 @@ VALID = {
         "category": "hotel",
         "points": 300,
     },
-    "redeem": {"points": 1000, "reward": "award-seat"},
-    "transfer_points": {"to_member_id": "M2", "points": 500},
+    "redeem": {"command_id": "c-1", "points": 1000, "reward": "award-seat"},
+    "transfer_points": {"command_id": "c-2", "to_member_id": "M2", "points": 500},
     "status_match_request": {
         "competitor": "oceanic",
         "competitor_tier": "gold",
         "evidence_ref": "card-scan-1",
     },
     "retro_claim": {"flight": FLIGHT},
-    "manual_adjustment": {"points": -200, "reason": "duplicate credit", "operator_id": "a-7"},
+    "manual_adjustment": {
+        "command_id": "c-3",
+        "points": -200,
+        "reason": "duplicate credit",
+        "operator_id": "a-7",
+    },
 }
 
 

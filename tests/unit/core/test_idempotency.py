@@ -1,0 +1,159 @@
+"""Idempotency: an input is applied once however often and however far apart it arrives, up
+to the programme's duplicate horizon; older inputs are rejected `too_late`, never applied."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from loyalty import inputs as i
+from loyalty.identity import digest, key_of
+from loyalty.program import Windows
+from schemas.program import ProgramError, parse_program
+from schemas.translate import Undecodable, decode_external
+from tests.unit.core.world import World, at, make_program, rejected
+
+
+def test_a_busy_member_is_never_credited_twice_within_the_horizon() -> None:
+    # The old defect: only the last 1,000 ids were kept, so a busy member's older ids were
+    # forgotten and their redelivery credited again.
+    world = World()
+    world.enrol()
+    purchases = [
+        i.Purchase(f"p{n}", "M1", at(1 + n / 100), "shop", "food", Decimal(10), "EUR", f"s{n}")
+        for n in range(3000)
+    ]
+    for p in purchases:
+        assert world.send(p).kind == "applied"
+    balance = world.state().balance
+    for p in purchases:  # every one redelivered, the oldest 30 days back
+        assert world.send(replace(p, sale_id=p.sale_id)).kind == "duplicate"
+    assert world.state().balance == balance
+
+
+def test_an_input_older_than_the_horizon_is_rejected_too_late_and_changes_nothing() -> None:
+    world = World()
+    world.enrol()
+    world.clock(200)
+    before = world.state().balance
+    outcome = world.purchase("100", day=200 - 91)
+    assert rejected(outcome) == "too_late"
+    assert world.state().balance == before
+    assert key_of(outcome.input) not in world.state().seen  # type: ignore[arg-type]
+    assert world.purchase("100", day=200 - 89).kind == "applied"
+
+
+def test_ids_are_forgotten_after_the_horizon_so_memory_follows_recent_activity() -> None:
+    world = World()
+    world.enrol()
+    for day in range(720):
+        world.clock(day)
+        for n in range(5):
+            world.purchase("10", day=day + 0.1 * n)
+    horizon = world.program.windows.duplicate_horizon_days
+    sweep = max(1, horizon // 8)
+    # Five inputs a day; at most the horizon plus one sweep interval (and today) remembered.
+    assert len(world.state().seen) <= 5 * (horizon + sweep + 2)
+    assert len(world.state().seen) >= 5 * horizon
+
+
+def test_the_same_event_reserialised_is_a_duplicate_not_a_conflict() -> None:
+    first = (
+        b'{"event_id":"p-1","type":"purchase","member_id":"M1","occurred_at":'
+        b'"2026-01-02T12:00:00+00:00","merchant":"shop","category":"food","amount":"100",'
+        b'"currency":"EUR","sale_id":"s1"}'
+    )
+    again = (
+        b'{"sale_id":"s1","currency":"EUR","amount":"100.0","category":"food","merchant":"shop",'
+        b'"occurred_at":"2026-01-02T14:00:00+02:00","member_id":"M1","type":"purchase",'
+        b'"event_id":"p-1","schema_version":1}'
+    )
+    other = first.replace(b'"100"', b'"100.5"')
+    world = World()
+    world.enrol()
+    assert world.send(decode_external(first)).kind == "applied"
+    assert world.send(decode_external(again)).kind == "duplicate"
+    assert rejected(world.send(decode_external(other))) == "event_id_conflict"
+
+
+def test_a_retried_command_is_a_duplicate_under_its_command_id() -> None:
+    world = World()
+    world.enrol()
+    world.purchase("1000", day=1)
+    redeem = i.Redeem("e-first", "M1", at(20), 300, "voucher", "cmd-77")
+    assert world.send(redeem).kind == "applied"
+    points = world.state().balance
+    retry = replace(redeem, event_id="e-retry", at=at(20) + timedelta(minutes=3))
+    assert world.send(retry).kind == "duplicate"
+    assert world.state().balance == points
+    changed = replace(retry, event_id="e-other", points=400)
+    assert rejected(world.send(changed)) == "command_id_conflict"
+    assert world.state().balance == points
+
+
+def test_an_adjustment_retried_with_a_new_event_id_is_applied_once() -> None:
+    world = World()
+    world.enrol()
+    before = world.state().balance
+    adjust = i.ManualAdjustment("a1", "M1", at(3), 500, "goodwill", "agent-1", "adj-1")
+    assert world.send(adjust).kind == "applied"
+    assert world.send(replace(adjust, event_id="a2")).kind == "duplicate"
+    assert world.state().balance == before + 500
+
+
+def test_a_command_key_cannot_be_spelt_as_an_event_id() -> None:
+    command = i.Redeem("x", "M1", at(1), 10, "r", "cmd-1")
+    assert key_of(command) == "cmd#cmd-1"
+    spoof = b'{"event_id":"cmd#cmd-1","type":"clock","occurred_at":"2026-01-02T12:00:00+00:00"}'
+    with pytest.raises(Undecodable, match="event_id"):
+        decode_external(spoof)
+
+
+def test_a_clock_resent_with_another_time_is_a_conflict() -> None:
+    world = World()
+    world.enrol()
+    clock = i.Clock("tick-1", at(10))
+    assert world.send(clock).kind == "applied"
+    assert world.send(clock).kind == "duplicate"
+    assert rejected(world.send(replace(clock, at=at(11)))) == "event_id_conflict"
+
+
+def test_a_clock_older_than_the_horizon_is_too_late() -> None:
+    world = World()
+    world.send(i.Clock("tick-1", at(200)))
+    assert rejected(world.send(i.Clock("tick-0", at(100)))) == "too_late"
+
+
+def test_a_partner_transaction_credits_once_under_any_event_id() -> None:
+    world = World()
+    world.enrol()
+    first = world.partner(txn="T1")
+    assert first.kind == "applied"
+    assert rejected(world.partner(txn="T1")) == "duplicate_partner_transaction"
+
+
+def test_digest_compares_amounts_by_value_and_ignores_the_event_id() -> None:
+    a = i.Purchase("e1", "M1", at(1), "m", "c", Decimal("100"), "EUR", "s")
+    assert digest(a) == digest(replace(a, amount=Decimal("100.000")))
+    assert digest(a) == digest(replace(a, event_id="e2"))
+    assert digest(a) != digest(replace(a, amount=Decimal("100.01")))
+    assert digest(a) != digest(replace(a, at=at(2)))
+
+
+@pytest.mark.parametrize("window", ["refund_days", "cancellation_days", "partner_dedupe_days"])
+def test_business_keys_must_outlive_the_horizon(window: str) -> None:
+    with pytest.raises(ValueError, match=window):
+        Windows(duplicate_horizon_days=120, **{window: 100})  # type: ignore[arg-type]
+
+
+def test_a_programme_file_with_a_short_business_key_window_is_refused() -> None:
+    text = "name: x\nbase_currency: EUR\ntiers: [a]\nwindows: {partner_dedupe_days: 30}\n"
+    with pytest.raises(ProgramError, match="partner_dedupe_days"):
+        parse_program(text)
+
+
+def test_the_default_horizon_is_generous() -> None:
+    assert make_program().windows.duplicate_horizon_days >= 35
