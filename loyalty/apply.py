@@ -212,8 +212,9 @@ def _class_changed(state: MemberState, event: ev.ClassChanged) -> None:
 def _volume(state: MemberState, event: ev.VolumeCounted) -> None:
     volumes = state.grading_volume
     volumes[event.period] = volumes.get(event.period, 0) + event.amount
-    if len(volumes) > 2:  # only the period in progress and the one just ended matter
-        for stale in sorted(volumes)[:-2]:
+    keep_from = event.keep_from
+    if keep_from is not None:  # periods not yet graded (several, if clocks were sparse) stay
+        for stale in [p for p in volumes if p < keep_from]:
             del volumes[stale]
 
 

@@ -22,7 +22,16 @@ from loyalty import events as ev
 from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
-from loyalty.grading import Histogram, band_for, class_code, period_key, segment_of, thresholds
+from loyalty.grading import (
+    Histogram,
+    band_for,
+    class_code,
+    next_period,
+    period_key,
+    periods_from,
+    segment_of,
+    thresholds,
+)
 from loyalty.identity import COMMAND_KEY, digest, key_of
 from loyalty.inputs import Clock, Input, MemberInput, TransferReceived, TransferReturned
 from loyalty.program import Program
@@ -73,6 +82,15 @@ class BookMarks:
     strangers: dict[str, Remembered]  # rejected input keys of non-members
     pending: tuple[FollowUp, ...] = ()  # follow-ups issued, to settle at the next clock
     now: datetime | None = None  # the latest clock's time
+
+
+@dataclass(frozen=True)
+class GradingPart:
+    """One book's share of a grading: per period, per segment, members per volume; and its
+    members per segment (for periods it has no histogram of)."""
+
+    periods: dict[str, dict[str, Histogram]]
+    sizes: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -135,9 +153,9 @@ class Book:
             outcome = Outcome("applied", inp)
             outcome.follow_ups = self.settle(self.take_pending(), inp)
             outcome.events += self.advance(inp)
-            period = self.close_period(inp)
-            if period is not None:
-                outcome.events += self.grade(period, inp.at, inp.event_id)
+            periods = self.close_period(inp)
+            if periods is not None:
+                outcome.events += self.grade(periods, inp.at, inp.event_id)
             return outcome
         return self._handle_member(inp)
 
@@ -280,7 +298,9 @@ class Book:
             outcome.events += [(member_id, event) for event in decided]
             self._remember_stranger(member_id, key, print_, inp.at)
         else:
-            decided += decide_derived(state, self.program, decided, inp.at, inp.event_id)
+            decided += decide_derived(
+                state, self.program, decided, inp.at, inp.event_id, self._grading_period
+            )
             decided.append(
                 ev.EventRecorded(key, print_, inp.at, self._forget_before(), self._sweep_every)
             )
@@ -351,26 +371,45 @@ class Book:
         return done
 
     # -- grading ------------------------------------------------------------------------------
-    def close_period(self, clock: Clock) -> str | None:
-        """The grading period this clock ends, if any (and move on to the clock's period)."""
+    def close_period(self, clock: Clock) -> list[str] | None:
+        """The grading periods this clock ends, oldest first: every period from the previous
+        clock's up to this clock's, so a period without a clock inside is graded too. None
+        when it ends none. At the first clock the book cannot know where the history started
+        in other partitions: it offers the periods its own members have volume in (perhaps
+        none), and `grade_with` grades the whole range from the earliest of all parts."""
         grading = self.program.grading
         if grading is None:
             return None
         current = period_key(grading, clock.at.date())
-        ended, self._grading_period = self._grading_period, current
-        if ended is None or ended == current:
-            return None
-        return ended
+        previous = self._grading_period
+        if previous is not None and current <= previous:
+            return None  # same period, or a clock behind the latest
+        self._grading_period = current
+        if previous is not None:
+            return periods_from(grading, previous, current)
+        earliest = min(
+            (p for state in self.members.values() for p in state.grading_volume if p < current),
+            default=None,
+        )
+        return [] if earliest is None else periods_from(grading, earliest, current)
 
-    def segment_histograms(self, period: str) -> dict[str, Histogram]:
-        """Per segment: how many members had each volume in `period` (mergeable)."""
+    def segment_histograms(self, periods: Sequence[str]) -> GradingPart:
+        """Per period and segment: how many members had each volume (mergeable), and how many
+        members each segment has (their volume in any period left out is 0)."""
         grading = self.program.grading
         assert grading is not None
-        histograms: dict[str, Histogram] = {}
+        histograms: dict[str, dict[str, Histogram]] = {p: {} for p in periods}
+        sizes: Counter[str] = Counter()
         for state in self.members.values():
             segment = segment_of(grading, state.attributes)
-            histograms.setdefault(segment, Counter())[state.grading_volume.get(period, 0)] += 1
-        return histograms
+            sizes[segment] += 1
+            volumes = state.grading_volume
+            for period in periods:
+                per_segment = histograms[period]
+                if segment not in per_segment:
+                    per_segment[segment] = Counter()
+                per_segment[segment][volumes.get(period, 0)] += 1
+        return GradingPart(histograms, dict(sizes))
 
     def apply_grades(
         self,
@@ -401,31 +440,42 @@ class Book:
                 )
         return out
 
-    def grade(self, period: str, now: datetime, cause: str) -> list[tuple[str, ev.DomainEvent]]:
-        return self.grade_with(period, [self.segment_histograms(period)], now, cause)
+    def grade(
+        self, periods: Sequence[str], now: datetime, cause: str
+    ) -> list[tuple[str, ev.DomainEvent]]:
+        return self.grade_with([self.segment_histograms(periods)], now, cause)
 
     def grade_with(
-        self,
-        period: str,
-        parts: Sequence[dict[str, Histogram]],
-        now: datetime,
-        cause: str,
+        self, parts: Sequence[GradingPart], now: datetime, cause: str
     ) -> list[tuple[str, ev.DomainEvent]]:
-        """Grade on histograms merged from every part (each stream partition contributes its
-        own): counts add up, so the thresholds are exactly those of one book over everyone."""
+        """Grade every period any part offers, and the gaps between them, oldest first, on
+        histograms merged from every part (each stream partition contributes its own): counts
+        add up, so the thresholds are exactly those of one book over everyone."""
         grading = self.program.grading
         assert grading is not None
-        histograms: dict[str, Histogram] = {}
-        for part in parts:
-            for segment, histogram in part.items():
-                histograms.setdefault(segment, Counter()).update(histogram)
-        limits = {segment: thresholds(grading, h) for segment, h in histograms.items()}
-        ranked = {s for s, h in histograms.items() if sum(h.values()) >= grading.min_segment_size}
-        for segment in sorted(histograms):
-            self.gradings.append(
-                GradingResult(period, segment, histograms[segment], limits[segment])
-            )
-        return self.apply_grades(period, limits, ranked, now, cause)
+        offered = sorted({p for part in parts for p in part.periods})
+        if not offered:
+            return []
+        until = next_period(grading, offered[-1])
+        out: list[tuple[str, ev.DomainEvent]] = []
+        for period in periods_from(grading, offered[0], until):
+            histograms: dict[str, Histogram] = {}
+            for part in parts:
+                own = part.periods.get(period)
+                if own is None:  # no volume there in this part: all its members count as 0
+                    own = {segment: Counter({0: n}) for segment, n in part.sizes.items()}
+                for segment, histogram in own.items():
+                    histograms.setdefault(segment, Counter()).update(histogram)
+            limits = {segment: thresholds(grading, h) for segment, h in histograms.items()}
+            ranked = {
+                s for s, h in histograms.items() if sum(h.values()) >= grading.min_segment_size
+            }
+            for segment in sorted(histograms):
+                self.gradings.append(
+                    GradingResult(period, segment, histograms[segment], limits[segment])
+                )
+            out += self.apply_grades(period, limits, ranked, now, cause)
+        return out
 
     def _schedule(self, state: MemberState | None) -> None:
         if state is None:

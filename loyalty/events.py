@@ -206,6 +206,7 @@ class ClassChanged:
 class VolumeCounted:
     period: str  # grading period key
     amount: int
+    keep_from: str | None = None  # volumes of periods before this one are graded: forget them
 
 
 @dataclass(slots=True)

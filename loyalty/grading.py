@@ -36,6 +36,23 @@ def period_key(grading: Grading, day: date) -> str:
     return f"{day.year}-P{index:02d}"
 
 
+def next_period(grading: Grading, key: str) -> str:
+    year, index = int(key[:4]), int(key[6:])
+    if index * grading.period_months >= 12:
+        return f"{year + 1}-P01"
+    return f"{year}-P{index + 1:02d}"
+
+
+def periods_from(grading: Grading, first: str, until: str) -> list[str]:
+    """Every period key from `first` up to, not including, `until`, in order."""
+    keys: list[str] = []
+    key = first
+    while key < until:
+        keys.append(key)
+        key = next_period(grading, key)
+    return keys
+
+
 def segment_of(grading: Grading, attributes: tuple[tuple[str, str], ...]) -> str:
     values = dict(attributes)
     return ".".join(values.get(name, "-") for name in grading.segment_by)

@@ -18,10 +18,16 @@ EXPIRY_BARRIER_DAYS = 90  # activity this close to an inactivity expiry is a bar
 
 
 def decide_derived(
-    state: MemberState, program: Program, decided: list[ev.DomainEvent], now: datetime, cause: str
+    state: MemberState,
+    program: Program,
+    decided: list[ev.DomainEvent],
+    now: datetime,
+    cause: str,
+    ungraded_from: str | None = None,
 ) -> list[ev.DomainEvent]:
     """Counters that follow from an event's postings: grading volume, match progress, and the
-    activity-extended-expiry barrier. Computed on the state before the event is applied."""
+    activity-extended-expiry barrier. Computed on the state before the event is applied.
+    `ungraded_from`: the oldest grading period not graded yet (None: none graded so far)."""
     derived: list[ev.DomainEvent] = []
     grading, match = program.grading, state.match
     progress: dict[str, int] = {}
@@ -32,7 +38,7 @@ def decide_derived(
             posting = event.posting
             if grading is not None and posting.currency == grading.metric:
                 key = period_key(grading, posting.at.date())
-                derived.append(ev.VolumeCounted(key, posting.points))
+                derived.append(ev.VolumeCounted(key, posting.points, ungraded_from))
             if active and match is not None and posting.currency in match.target:
                 progress[posting.currency] = progress.get(posting.currency, 0) + posting.points
         elif isinstance(event, ev.PointsCredited):
@@ -43,7 +49,7 @@ def decide_derived(
                 and posting.kind in EARN_KINDS
             ):
                 key = period_key(grading, posting.at.date())
-                derived.append(ev.VolumeCounted(key, posting.points))
+                derived.append(ev.VolumeCounted(key, posting.points, ungraded_from))
         elif isinstance(event, ev.ActivityRecorded):
             active_day = event.on
     if progress:

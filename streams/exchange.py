@@ -2,7 +2,8 @@
 
 - follow-up: a transfer's credit or return, sent to the recipient's partition;
 - seal: "partition p has applied everything before clock T and sent its follow-ups";
-- histogram: partition p's segment volumes for a grading period that clock T ended.
+- histograms: partition p's segment volumes for the grading periods clock T ended, and its
+  members per segment.
 
 JSON, one record per message; `from` is the sending partition.
 """
@@ -15,8 +16,7 @@ from typing import Any
 
 import orjson
 
-from loyalty.book import FollowUp
-from loyalty.grading import Histogram
+from loyalty.book import FollowUp, GradingPart
 from streams.state_codec import follow_up_from_json, follow_up_json
 
 
@@ -36,8 +36,7 @@ class Seal:
 class Histograms:
     source: int
     clock_id: str
-    period: str
-    segments: dict[str, Histogram]
+    part: GradingPart
 
 
 Exchanged = Forwarded | Seal | Histograms
@@ -57,9 +56,12 @@ def encode_histograms(h: Histograms) -> bytes:
             "k": "histograms",
             "from": h.source,
             "clock": h.clock_id,
-            "period": h.period,
             # JSON keys are strings: volumes as [volume, count] pairs, sorted for stable bytes.
-            "segments": {s: sorted(c.items()) for s, c in sorted(h.segments.items())},
+            "periods": {
+                p: {s: sorted(c.items()) for s, c in sorted(segments.items())}
+                for p, segments in sorted(h.part.periods.items())
+            },
+            "sizes": dict(sorted(h.part.sizes.items())),
         }
     )
 
@@ -74,10 +76,12 @@ def decode(raw: bytes) -> Exchanged:
     if kind == "seal":
         return Seal(int(d["from"]), str(d["clock"]))
     if kind == "histograms":
-        return Histograms(
-            int(d["from"]),
-            str(d["clock"]),
-            str(d["period"]),
-            {s: Counter({int(v): int(n) for v, n in pairs}) for s, pairs in d["segments"].items()},
-        )
+        periods = {
+            str(p): {
+                s: Counter({int(v): int(n) for v, n in pairs}) for s, pairs in segments.items()
+            }
+            for p, segments in d["periods"].items()
+        }
+        sizes = {str(s): int(n) for s, n in d["sizes"].items()}
+        return Histograms(int(d["from"]), str(d["clock"]), GradingPart(periods, sizes))
     raise ValueError(f"unknown exchange record kind {kind!r}")

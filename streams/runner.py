@@ -453,24 +453,24 @@ class PartitionRunner:
             self._last_event[outcome.input.member_id] = outcome.input.event_id  # type: ignore[union-attr]
             self._emit(outcome)
         self._emit_events(self.book.advance(clock))
-        period = self.book.close_period(clock)
-        if period is None:
+        periods = self.book.close_period(clock)
+        if periods is None:
             self.phase = Phase()
             self._progress("clock_applied", clock.event_id)
         else:
             histograms = exchange.Histograms(
-                self.partition, clock.event_id, period, self.book.segment_histograms(period)
+                self.partition, clock.event_id, self.book.segment_histograms(periods)
             )
             encoded = exchange.encode_histograms(histograms)
             for target in range(self.partitions):
                 self._send(self.names.exchange, None, encoded, target)
-            self.phase = Phase("grading", clock, period)
+            self.phase = Phase("grading", clock, ",".join(periods))
         self._finish(acks)
         return True
 
     def _grade(self) -> bool:
-        clock, period = self.phase.clock, self.phase.period
-        assert clock is not None and period is not None
+        clock = self.phase.clock
+        assert clock is not None
         found = [self._find(p, exchange.Histograms, clock.event_id) for p in range(self.partitions)]
         if any(index is None for index in found):
             return False
@@ -481,10 +481,10 @@ class PartitionRunner:
             record, message = self.exchanged[p][index]
             del self.exchanged[p][index]
             assert isinstance(record, exchange.Histograms)
-            parts.append(record.segments)
+            parts.append(record.part)
             acks.append(message)
         before = len(self.book.gradings)
-        self._emit_events(self.book.grade_with(period, parts, clock.at, clock.event_id))
+        self._emit_events(self.book.grade_with(parts, clock.at, clock.event_id))
         for result in self.book.gradings[before:]:
             self._ops(
                 OpsGrading(

@@ -280,3 +280,51 @@ def test_report_grades_prints_bands_thresholds_and_pareto_share(
     ranked = [r for r in rows if r["ranked"] and r["volume"]]
     assert all(0 < r["pareto_share_top_20pct"] <= 1 for r in ranked)
     assert (tmp_path / "grades.txt").read_text().startswith("period")
+
+
+def occurred_at(line: bytes) -> str:
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return ""
+    return str(event.get("occurred_at", "")) if isinstance(event, dict) else ""
+
+
+def test_report_grades_reads_an_out_of_order_file_as_replay_does(
+    workload: Path, tmp_path: Path
+) -> None:
+    # Inside each clock epoch the lines go newest first (ties keep their order): enrolments
+    # now follow their members' purchases. Replay orders by event time, and so must the report.
+    lines = workload.read_bytes().splitlines(keepends=True)
+    shuffled: list[bytes] = []
+    epoch: list[bytes] = []
+    for line in lines:
+        if b'"type":"clock"' in line:
+            shuffled += sorted(epoch, key=occurred_at, reverse=True)
+            shuffled.append(line)
+            epoch = []
+        else:
+            epoch.append(line)
+    shuffled += sorted(epoch, key=occurred_at, reverse=True)
+    assert shuffled != lines
+    out_of_order = tmp_path / "shuffled.jsonl"
+    out_of_order.write_bytes(b"".join(shuffled))
+    reports = []
+    for source, name in ((workload, "sorted"), (out_of_order, "shuffled")):
+        args = [
+            "report",
+            "grades",
+            str(source),
+            "--program",
+            AIRLINE,
+            "--out",
+            str(tmp_path / name),
+        ]
+        assert main(args) == 0
+        reports.append((tmp_path / name / "grades.json").read_bytes())
+    assert reports[0] == reports[1]
+    for source, name in ((workload, "r-sorted"), (out_of_order, "r-shuffled")):
+        args = ["replay", str(source), "--program", AIRLINE, "--out", str(tmp_path / name)]
+        assert main(args) == 0
+    members = [(tmp_path / n / "members.jsonl").read_bytes() for n in ("r-sorted", "r-shuffled")]
+    assert members[0] == members[1]
