@@ -95,7 +95,9 @@ def decide_period_end(
             lifetime = new_lifetime
         events.append(ev.PeriodClosed(kept, tuple(counted), lifetime))
         rollover: dict[str, int] = {}
-        if rules.rollover is not None:
+        # Surplus is credit above the threshold of the tier kept. The base tier has no
+        # threshold: "surplus" there would be all credit, rolled again every period forever.
+        if rules.rollover is not None and kept != program.base_tier:
             currency = rules.rollover.currency
             surplus = credit.get(currency, 0) - _threshold(program, kept, currency)
             carried = max(0, min(surplus, rules.rollover.cap))

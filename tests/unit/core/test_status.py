@@ -108,6 +108,26 @@ def test_surplus_rolls_over_capped_into_the_next_period() -> None:
     assert "rollover" in barriers(w)
 
 
+def test_a_base_tier_member_rolls_nothing_over_so_credit_does_not_roll_forever() -> None:
+    w = world()
+    fly(w, 600, day=5)  # below silver: base tier, nothing above a threshold
+    for year in range(1, 4):
+        w.clock(365 * year + 1)
+        assert w.state().period_qualifying == {}, year
+    assert "rollover" not in barriers(w)
+
+
+def test_rolled_over_credit_is_not_rolled_again_once_the_tier_is_lost() -> None:
+    w = world(tier_rules=replace(status_program().tier_rules, soft_landing=False))
+    fly(w, 1900, day=5)  # silver, 400 rolls over
+    w.clock(366)
+    assert w.state().period_qualifying == {"q_miles": 400}
+    w.clock(365 * 2 + 1)  # 400 alone is not silver: back to base, nothing rolls
+    assert w.state().period_qualifying == {}
+    w.clock(365 * 3 + 1)
+    assert w.state().period_qualifying == {}
+
+
 def test_lifetime_status_after_enough_periods_at_the_tier() -> None:
     w = world()
     fly(w, 1000, day=5)
