@@ -12,16 +12,19 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from typing import Literal
 
+from loyalty.program_errors import FieldError
 from loyalty.program_status import Grading, Lifecycle, RetentionRule, StatusMatch, TierRules
 
-SOURCES = ("purchase", "flight", "partner")
+Source = Literal["purchase", "flight", "partner"]
+SOURCES: tuple[Source, ...] = ("purchase", "flight", "partner")
 
 
-def _non_negative(**values: Decimal | int | None) -> None:
+def _non_negative(prefix: str = "", **values: Decimal | int | None) -> None:
     for name, value in values.items():
         if value is not None and value < 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
+            raise FieldError(prefix + name, f"must be >= 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,11 @@ class PurchaseEarn:
         _non_negative(
             min_points=self.min_points, max_points=self.max_points, min_amount=self.min_amount
         )
-        for rates in (self.points_per_unit, self.category_multipliers, self.qualifying_per_unit):
-            _non_negative(**{str(k): v for k, v in rates.items()})
+        for name in ("points_per_unit", "category_multipliers", "qualifying_per_unit"):
+            rates: dict[str, Decimal] = getattr(self, name)
+            _non_negative(f"{name}.", **{str(k): v for k, v in rates.items()})
         if self.max_points is not None and self.max_points < self.min_points:
-            raise ValueError("max_points must be >= min_points")
+            raise FieldError("max_points", "must be >= min_points")
 
 
 class FlightMethod(StrEnum):
@@ -70,10 +74,11 @@ class CarrierEarn:
             minimum_per_segment=self.minimum_per_segment,
             default_fare_class_multiplier=self.default_fare_class_multiplier,
         )
-        for rates in (self.points_per_unit, self.fare_class_multipliers, self.cabin_bonus):
-            _non_negative(**{str(k): v for k, v in rates.items()})
+        for name in ("points_per_unit", "fare_class_multipliers", "cabin_bonus"):
+            rates: dict[str, Decimal] = getattr(self, name)
+            _non_negative(f"{name}.", **{str(k): v for k, v in rates.items()})
         if self.method is FlightMethod.REVENUE and not self.points_per_unit:
-            raise ValueError("a revenue-based carrier needs points_per_unit by tier")
+            raise FieldError("points_per_unit", "a revenue-based carrier needs it, by tier")
 
 
 @dataclass(frozen=True)
@@ -102,18 +107,15 @@ class Promotion:
     starts_on: date
     ends_on: date  # inclusive
     multiplier: Decimal
-    applies_to: tuple[str, ...] = SOURCES
+    applies_to: tuple[Source, ...] = SOURCES
     categories: tuple[str, ...] = ()  # empty: every category
     tiers: tuple[str, ...] = ()  # empty: every tier
 
     def __post_init__(self) -> None:
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise FieldError("ends_on", "is before starts_on")
         if self.multiplier < 1:
-            raise ValueError("a promotion multiplier must be >= 1")
-        unknown = set(self.applies_to) - set(SOURCES)
-        if unknown:
-            raise ValueError(f"applies_to: unknown sources {sorted(unknown)}")
+            raise FieldError("multiplier", "a promotion multiplier must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class Earn:
 @dataclass(frozen=True)
 class Pending:
     days: int = 0  # points are locked this long (the return window)
-    applies_to: tuple[str, ...] = ("purchase",)
+    applies_to: tuple[Source, ...] = ("purchase",)
 
     def __post_init__(self) -> None:
         _non_negative(days=self.days)
@@ -157,7 +159,7 @@ class Expiry:
 
     def __post_init__(self) -> None:
         if self.policy is not ExpiryPolicy.NEVER and self.months <= 0:
-            raise ValueError(f"expiry policy {self.policy} needs months > 0")
+            raise FieldError("months", f"expiry policy {self.policy} needs months > 0")
 
 
 @dataclass(frozen=True)
@@ -213,14 +215,15 @@ class Windows:
             partner_dedupe_days=self.partner_dedupe_days,
         )
         if self.duplicate_horizon_days < 1:
-            raise ValueError("duplicate_horizon_days must be >= 1")
+            raise FieldError("duplicate_horizon_days", "must be >= 1")
         # A business key forgotten inside the horizon would let a re-sent event (new event
         # id, same sale/segment/partner transaction) credit twice.
         for name in ("refund_days", "cancellation_days", "partner_dedupe_days"):
             if getattr(self, name) < self.duplicate_horizon_days:
-                raise ValueError(
-                    f"{name} ({getattr(self, name)}) must be >= duplicate_horizon_days "
-                    f"({self.duplicate_horizon_days}): its business key must outlive the horizon"
+                raise FieldError(
+                    name,
+                    f"{getattr(self, name)} must be >= duplicate_horizon_days "
+                    f"({self.duplicate_horizon_days}): its business key must outlive the horizon",
                 )
 
 
@@ -242,15 +245,17 @@ class Program:
     status_match: StatusMatch | None = None
     retention_rules: tuple[RetentionRule, ...] = ()
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    # The attributes enrolments carry in `segment` (e.g. home_market): what segment_by may name.
+    member_attributes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.tiers:
-            raise ValueError("tiers: at least one tier is needed")
+            raise FieldError("tiers", "at least one tier is needed")
         if len(set(self.tiers)) != len(self.tiers):
-            raise ValueError("tiers: names must be unique")
-        for rate in self.fx_rates.values():
+            raise FieldError("tiers", "names must be unique")
+        for code, rate in self.fx_rates.items():
             if rate <= 0:
-                raise ValueError("fx_rates must be > 0")
+                raise FieldError(f"fx_rates.{code}", "must be > 0")
         self._check_tier_tables()
         self._check_qualifying()
         self._check_status_rules()
@@ -269,58 +274,114 @@ class Program:
             missing = [t for t in self.tiers if t not in table]
             extra = [t for t in table if t not in self.tiers]
             if missing or extra:
-                raise ValueError(
-                    f"{path}: needs exactly the tiers {list(self.tiers)} "
-                    f"(missing {missing}, unknown {extra})"
+                raise FieldError(
+                    path,
+                    f"needs exactly the tiers {list(self.tiers)} "
+                    f"(missing {missing}, unknown {extra})",
                 )
 
     def _check_qualifying(self) -> None:
-        named: list[str] = []
+        declared = set(self.currencies.qualifying)
+        named: list[tuple[str, str]] = []
         if self.earn.purchases:
-            named += list(self.earn.purchases.qualifying_per_unit)
+            named += [
+                (f"earn.purchases.qualifying_per_unit.{q}", q)
+                for q in self.earn.purchases.qualifying_per_unit
+            ]
         if self.earn.flights:
             f = self.earn.flights
-            named += [
-                q for q in (f.qualifying_miles, f.qualifying_segments, f.qualifying_spend) if q
-            ]
-        unknown = sorted(set(named) - set(self.currencies.qualifying))
-        if unknown:
-            raise ValueError(
-                f"qualifying currencies {unknown} are not declared in currencies.qualifying"
-            )
+            for field_name in ("qualifying_miles", "qualifying_segments", "qualifying_spend"):
+                value = getattr(f, field_name)
+                if value:
+                    named.append((f"earn.flights.{field_name}", value))
+        for path, currency in named:
+            if currency not in declared:
+                raise FieldError(
+                    path,
+                    f"{currency!r} is not declared in currencies.qualifying {sorted(declared)}",
+                )
 
     def _check_status_rules(self) -> None:
         tiers, currencies = set(self.tiers), set(self.currencies.qualifying)
+        tier_list, currency_list = list(self.tiers), sorted(currencies)
         rules = self.tier_rules
         for tier, alternatives in rules.thresholds.items():
             if tier not in tiers or tier == self.base_tier:
-                raise ValueError(f"tier_rules.thresholds.{tier}: not a tier above the base tier")
-            for alternative in alternatives:
-                unknown = set(alternative) - currencies
+                raise FieldError(
+                    f"tier_rules.thresholds.{tier}",
+                    f"not a tier above the base tier (tiers: {tier_list})",
+                )
+            for index, alternative in enumerate(alternatives):
+                unknown = sorted(set(alternative) - currencies)
                 if unknown or not alternative:
-                    raise ValueError(
-                        f"tier_rules.thresholds.{tier}: unknown or no qualifying "
-                        f"currencies {sorted(unknown)}"
+                    raise FieldError(
+                        f"tier_rules.thresholds.{tier}.{index}",
+                        f"unknown or no qualifying currencies {unknown} (allowed: {currency_list})",
                     )
         if rules.rollover and rules.rollover.currency not in currencies:
-            raise ValueError("tier_rules.rollover.currency is not a qualifying currency")
+            raise FieldError(
+                "tier_rules.rollover.currency",
+                f"{rules.rollover.currency!r} is not a qualifying currency {currency_list}",
+            )
         if rules.lifetime:
             if rules.lifetime.tier not in tiers:
-                raise ValueError("tier_rules.lifetime.tier is not a tier")
-            if set(rules.lifetime.cumulative) - currencies:
-                raise ValueError("tier_rules.lifetime.cumulative: unknown currencies")
-        if self.grading and self.grading.metric not in currencies | {"points_earned"}:
-            raise ValueError("grading.metric must be a qualifying currency or points_earned")
+                raise FieldError(
+                    "tier_rules.lifetime.tier", f"{rules.lifetime.tier!r} is not a tier {tier_list}"
+                )
+            for currency in rules.lifetime.cumulative:
+                if currency not in currencies:
+                    raise FieldError(
+                        f"tier_rules.lifetime.cumulative.{currency}",
+                        f"not a qualifying currency {currency_list}",
+                    )
+        for index, promotion in enumerate(self.earn.promotions):
+            for tier in promotion.tiers:
+                if tier not in tiers:
+                    raise FieldError(
+                        f"earn.promotions.{index}.tiers", f"{tier!r} is not a tier {tier_list}"
+                    )
+        self._check_grading(currencies)
         if self.status_match:
             for name, mapping in self.status_match.programmes.items():
-                if set(mapping.values()) - tiers:
-                    raise ValueError(f"status_match.programmes.{name}: maps to unknown tiers")
-            if set(self.status_match.target) - currencies:
-                raise ValueError("status_match.target: unknown qualifying currencies")
-        for rule in self.retention_rules:
-            for named in (rule.when.tier_at_least, rule.when.tier_at_most):
+                for theirs, ours in mapping.items():
+                    if ours not in tiers:
+                        raise FieldError(
+                            f"status_match.programmes.{name}.{theirs}",
+                            f"{ours!r} is not a tier {tier_list}",
+                        )
+            for currency in self.status_match.target:
+                if currency not in currencies:
+                    raise FieldError(
+                        f"status_match.target.{currency}",
+                        f"not a qualifying currency {currency_list}",
+                    )
+        for index, rule in enumerate(self.retention_rules):
+            for name in ("tier_at_least", "tier_at_most"):
+                named = getattr(rule.when, name)
                 if named is not None and named not in tiers:
-                    raise ValueError(f"retention rule {rule.id}: unknown tier {named}")
+                    raise FieldError(
+                        f"retention_rules.{index}.when.{name}",
+                        f"{named!r} is not a tier {tier_list}",
+                    )
+
+    def _check_grading(self, currencies: set[str]) -> None:
+        grading = self.grading
+        if grading is None:
+            return
+        if grading.metric not in currencies | {"points_earned"}:
+            raise FieldError(
+                "grading.metric",
+                f"{grading.metric!r} is not a qualifying currency or points_earned "
+                f"(allowed: {[*sorted(currencies), 'points_earned']})",
+            )
+        attributes = list(self.member_attributes)
+        for index, name in enumerate(grading.segment_by):
+            if name not in attributes:
+                raise FieldError(
+                    f"grading.segment_by.{index}",
+                    f"{name!r} is not a declared member attribute (member_attributes: "
+                    f"{attributes})",
+                )
 
     @cached_property
     def _ranks(self) -> dict[str, int]:

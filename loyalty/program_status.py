@@ -6,6 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
+
+from loyalty.program_errors import FieldError
+
+# Wire names of the inputs a retention rule may wait for (loyalty.book.INPUT_TYPES).
+InputType = Literal[
+    "member_enrolled",
+    "purchase",
+    "refund",
+    "flight_flown",
+    "flight_cancelled",
+    "partner_accrual",
+    "redeem",
+    "transfer_points",
+    "transfer_received",
+    "transfer_returned",
+    "status_match_request",
+    "retro_claim",
+    "manual_adjustment",
+]
 
 
 class PeriodKind(StrEnum):
@@ -23,7 +43,7 @@ class Rollover:
 
     def __post_init__(self) -> None:
         if self.cap < 0:
-            raise ValueError("rollover cap must be >= 0")
+            raise FieldError("cap", "must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -68,18 +88,21 @@ class Grading:
 
     def __post_init__(self) -> None:
         if not self.bands:
-            raise ValueError("grading needs at least one band")
+            raise FieldError("bands", "grading needs at least one band")
         if sum(b.share for b in self.bands) != 1:
-            raise ValueError("band shares must add up to 1")
-        if any(b.share <= 0 for b in self.bands):
-            raise ValueError("band shares must be > 0")
+            raise FieldError("bands", "band shares must add up to 1")
+        for index, band in enumerate(self.bands):
+            if band.share <= 0:
+                raise FieldError(f"bands.{index}.share", "must be > 0")
         if 12 % self.period_months:
-            raise ValueError("period_months must divide 12")
+            raise FieldError("period_months", "must divide 12 (1, 2, 3, 4, 6 or 12)")
         codes = [b.code for b in self.bands]
         if len(set(codes)) != len(codes):
-            raise ValueError("band codes must be unique")
+            raise FieldError("bands", "band codes must be unique")
         if self.small_segment_band is not None and self.small_segment_band not in codes:
-            raise ValueError(f"small_segment_band {self.small_segment_band} is not a band code")
+            raise FieldError(
+                "small_segment_band", f"{self.small_segment_band!r} is not a band code {codes}"
+            )
 
     @property
     def default_band(self) -> str:
@@ -95,7 +118,10 @@ class StatusMatch:
 
     def __post_init__(self) -> None:
         if self.challenge_days <= 0 or self.once_every_years < 0:
-            raise ValueError("challenge_days must be > 0 and once_every_years >= 0")
+            raise FieldError(
+                "challenge_days" if self.challenge_days <= 0 else "once_every_years",
+                "challenge_days must be > 0 and once_every_years >= 0",
+            )
 
 
 class LifecycleStage(StrEnum):
@@ -114,10 +140,13 @@ class Lifecycle:
     inactive_days: int = 180  # or no activity at all for this long
 
     def __post_init__(self) -> None:
-        if min(self.window_days, self.inactive_days) <= 0 or self.exploration_days < 0:
-            raise ValueError("lifecycle windows must be > 0")
+        for name in ("window_days", "inactive_days"):
+            if getattr(self, name) <= 0:
+                raise FieldError(name, "must be > 0")
+        if self.exploration_days < 0:
+            raise FieldError("exploration_days", "must be >= 0")
         if not 0 < self.decline_drop_percent <= 100:
-            raise ValueError("decline_drop_percent must be in 1..100")
+            raise FieldError("decline_drop_percent", "must be in 1..100")
 
 
 @dataclass(frozen=True)
@@ -150,8 +179,8 @@ class RetentionRule:
     cooldown_days: int = 90  # a rule fires again only after this long (while it holds)
     # Evaluate only after these input types (e.g. ["transfer_points"]); empty: after every
     # event and at clock events.
-    only_after: tuple[str, ...] = ()
+    only_after: tuple[InputType, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action is RuleAction.RETENTION_OFFER and not self.offer:
-            raise ValueError(f"rule {self.id}: a retention_offer needs an offer code")
+            raise FieldError("offer", f"rule {self.id}: a retention_offer needs an offer code")

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from loyalty import program as program_model
 from loyalty import program_status
 from loyalty.program import Program
+from loyalty.program_errors import FieldError
 
 
 def _forbid_unknown_keys() -> None:
@@ -60,9 +61,14 @@ def parse_program(text: str, source: str = "<program>") -> Program:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(str(p) for p in err["loc"])
+            message = err["msg"]
+            error = (err.get("ctx") or {}).get("error")
+            if isinstance(error, FieldError):
+                # A rule across fields names its own field: point there, not at the section.
+                loc, message = (*loc, *error.path.split(".")), error.message
             line = _line_for(loc, lines)
             where = ".".join(loc) or "<root>"
-            problems.append(f"  {where}{f' (line {line})' if line else ''}: {err['msg']}")
+            problems.append(f"  {where}{f' (line {line})' if line else ''}: {message}")
         raise ProgramError(f"{source}: invalid programme\n" + "\n".join(problems)) from None
 
 

@@ -18,6 +18,7 @@ tier_rules:
   soft_landing: true
   rollover: {currency: q_miles, cap: 400}
   lifetime: {tier: silver, periods: 2, cumulative: {q_miles: 100000}}
+member_attributes: [market]
 grading:
   segment_by: [market]
   metric: q_spend
