@@ -32,7 +32,7 @@ from schemas.member_events import STATUS_EVENTS, status_record
 from schemas.translate import Undecodable, decode_external
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
-_POSTINGS = frozenset({ev.PointsCredited, ev.PointsDebited, ev.QualifyingCredited})
+_POSTINGS = ev.POSTING_EVENTS
 
 
 @dataclass
@@ -257,7 +257,7 @@ def _record(
             # orjson writes the slotted Posting dataclass field by field, in declaration order.
             write(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
             summary.postings += 1
-        elif kind in STATUS_EVENTS:
+        if kind in STATUS_EVENTS:  # a hold's posting is also a member event
             writer.status_changes.write(orjson.dumps(status_record(event), option=_DUMP))
             summary.status_changes += 1
         elif kind is ev.AlertRaised:

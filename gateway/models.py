@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -117,6 +117,25 @@ class AdjustmentIn(RetriableCommandIn):
         if self.points == 0:
             raise ValueError("an adjustment of 0 points changes nothing")
         return self
+
+
+class HoldDecisionIn(RetriableCommandIn):
+    """Release (credit) or reject an accrual held by the velocity limits."""
+
+    model_config = with_examples(
+        {
+            "command_id": "hold-2026-000031",
+            "hold_id": "pa:hotel-co:H-2026-000981/hold",
+            "decision": "release",
+            "reason": "verified with the hotel: genuine group booking",
+            "operator_id": "agent-17",
+        }
+    )
+
+    hold_id: Annotated[str, Field(min_length=1, max_length=200)]
+    decision: Literal["release", "reject"]
+    reason: Annotated[str, Field(min_length=3, max_length=500, pattern=r"\S")]
+    operator_id: Identifier
 
 
 class Accepted(Strict):

@@ -296,6 +296,19 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
         },
         w.ManualAdjustment,
     )
+    command_route(
+        "hold-decisions",
+        m.HoldDecisionIn,
+        "hold_decision",
+        lambda p: {
+            "command_id": p.command_id,
+            "hold_id": p.hold_id,
+            "decision": p.decision,
+            "reason": p.reason,
+            "operator_id": p.operator_id,
+        },
+        w.HoldDecision,
+    )
 
     @app.get(
         "/v1/members/{member_id}",

@@ -9,6 +9,7 @@ from decimal import Decimal
 from loyalty import events as ev
 from loyalty.crediting import credit, daily_gate, debit, earning_day, qualifying
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
+from loyalty.holds import void_holds
 from loyalty.inputs import (
     Flight,
     FlightCancelled,
@@ -40,7 +41,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     )
     day = p.at.date()
     points, credits = purchase_earn(rule, program, state.tier, amount, p.category, day)
-    gate = daily_gate(state, program, p.event_id, p.at, points, "purchase")
+    gate = daily_gate(state, program, p.event_id, p.at, points, "purchase", ref=p.sale_id)
     events: list[ev.DomainEvent] = [*gate.events]
     lot = None
     if gate.points:
@@ -125,6 +126,8 @@ def decide_refund(state: MemberState, r: Refund, program: Program) -> list[ev.Do
     events.append(
         ev.SaleRefunded(r.sale_id, amount, points, tuple(sorted(q_back.items())), bool(bonus))
     )
+    if full:
+        events += void_holds(state, program, r.sale_id, r.at, r.event_id, "sale refunded")
     return events
 
 
@@ -157,7 +160,7 @@ def _segment_events(
         f"segment {flight.segment_id} was already credited",
     )
     points, credits = flight_earn(program, state.tier, flight)
-    gate = daily_gate(state, program, event_id, at, points, "flight")
+    gate = daily_gate(state, program, event_id, at, points, "flight", ref=flight.segment_id)
     events: list[ev.DomainEvent] = [*gate.events]
     lot = None
     if gate.points:
@@ -201,6 +204,7 @@ def decide_cancellation(
         )
     events += qualifying(state, c.event_id, "reverse", segment.qualifying, c.at, sign=-1)
     events.append(ev.SegmentReversed(c.segment_id))
+    events += void_holds(state, program, c.segment_id, c.at, c.event_id, "flight cancelled")
     return events
 
 

@@ -142,6 +142,22 @@ def _held(state: MemberState, event: ev.AccrualHeld) -> None:
     state.held.append(event.hold)
 
 
+def _hold_settled(state: MemberState, event: ev.HoldSettled) -> None:
+    state.held = [h for h in state.held if h.hold_id != event.hold_id]
+
+
+def _held_credit(state: MemberState, event: ev.HeldCreditAttached) -> None:
+    if event.source == "purchase":
+        sale = state.sales[event.ref]
+        sale.points += event.points
+        sale.points_reversed += event.reversed
+        sale.lot_id = sale.lot_id or event.lot_id
+    else:
+        segment = state.segments[event.ref]
+        segment.points += event.points
+        segment.lot_id = segment.lot_id or event.lot_id
+
+
 def _purchase_counted(state: MemberState, event: ev.PurchaseCounted) -> None:
     state.purchases += 1
     if state.first_purchase_on is None:
@@ -267,6 +283,8 @@ _HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
     ev.PartnerTransactionRecorded: _partner_txn,
     ev.DailyAccrualCounted: _daily,
     ev.AccrualHeld: _held,
+    ev.HoldSettled: _hold_settled,
+    ev.HeldCreditAttached: _held_credit,
     ev.PurchaseCounted: _purchase_counted,
     ev.ActivityRecorded: _activity,
     ev.TransferSent: _transfer_sent,
@@ -289,5 +307,6 @@ _HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
     ev.RuleFired: _rule_fired,
     ev.BarrierApplied: _nothing,
     ev.AlertRaised: _nothing,
+    ev.PointsAdjusted: _nothing,
     ev.FollowUpIssued: _nothing,
 }

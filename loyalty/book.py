@@ -59,6 +59,7 @@ INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
     "StatusMatchRequest": "status_match_request",
     "RetroClaim": "retro_claim",
     "ManualAdjustment": "manual_adjustment",
+    "DecideHold": "hold_decision",
 }
 
 

@@ -200,9 +200,24 @@ def decide_adjustment(
         "a manual adjustment needs the operator who made it",
     )
     check(a.points != 0, Code.INVALID_AMOUNT, "an adjustment of 0 points changes nothing")
+    audit = ev.PointsAdjusted(state.member_id, a.at, a.points, a.event_id, a.reason, a.operator_id)
     if a.points > 0:
-        return [credit(state, program, a.event_id, "adjust", a.points, a.at, "adjustment")]
+        return [
+            credit(
+                state,
+                program,
+                a.event_id,
+                "adjust",
+                a.points,
+                a.at,
+                "adjustment",
+                a.reason,
+                a.operator_id,
+            ),
+            audit,
+        ]
     _check_available(state, -a.points, "negative adjustment", a.at)
+    lots = available_lots(state, earning_day(state, a.at))
     return [
         debit(
             state,
@@ -211,6 +226,9 @@ def decide_adjustment(
             "adjust",
             -a.points,
             a.at,
-            available_lots(state, earning_day(state, a.at)),
-        )
+            lots,
+            reason=a.reason,
+            operator_id=a.operator_id,
+        ),
+        audit,
     ]

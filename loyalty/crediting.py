@@ -10,7 +10,7 @@ from loyalty import events as ev
 from loyalty.calendar import add_months
 from loyalty.lots import fifo_draws, lot_id
 from loyalty.program import ExpiryPolicy, Program
-from loyalty.state import Hold, Lot, MemberState, Posting
+from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting
 
 
 def earning_day(state: MemberState, at: datetime) -> date:
@@ -27,6 +27,8 @@ def credit(
     points: int,
     at: datetime,
     source: str,
+    reason: str | None = None,
+    operator_id: str | None = None,
 ) -> ev.PointsCredited:
     earned_on = earning_day(state, at)
     unlock_on = earned_on
@@ -44,6 +46,8 @@ def credit(
         kind,
         cause,
         lot_id(earned_on, unlock_on, expires_on),
+        reason=reason,
+        operator_id=operator_id,
     )
     return ev.PointsCredited(posting, earned_on, unlock_on, expires_on)
 
@@ -57,13 +61,15 @@ def debit(
     at: datetime,
     lots: list[Lot],
     allow_debt: bool = False,
+    reason: str | None = None,
+    operator_id: str | None = None,
 ) -> ev.PointsDebited:
     """Take `points` from `lots` in order; the caller has checked there are enough unless
     `allow_debt` (reversals of points already spent)."""
     draws, short = fifo_draws(lots, points)
     if short and not allow_debt:
         raise ValueError(f"debit of {points} from lots holding only {points - short}")
-    return debit_from(state, program, cause, kind, points, at, draws, short)
+    return debit_from(state, program, cause, kind, points, at, draws, short, reason, operator_id)
 
 
 def debit_from(
@@ -75,8 +81,12 @@ def debit_from(
     at: datetime,
     draws: tuple[tuple[str, int], ...],
     to_debt: int = 0,
+    reason: str | None = None,
+    operator_id: str | None = None,
 ) -> ev.PointsDebited:
-    """A debit whose draws were already planned (draws + `to_debt` add up to `points`)."""
+    """A debit whose draws were already planned (draws + `to_debt` add up to `points`). The
+    posting lists every lot it took from, debt included, so the audit trail is complete."""
+    touched = (*draws, (DEBT_LOT, to_debt)) if to_debt else draws
     posting = Posting(
         f"{cause}/{kind}",
         state.member_id,
@@ -85,7 +95,10 @@ def debit_from(
         -points,
         kind,
         cause,
-        draws[0][0] if len(draws) == 1 else None,
+        touched[0][0] if len(touched) == 1 else None,
+        touched,
+        reason,
+        operator_id,
     )
     return ev.PointsDebited(posting, draws, to_debt)
 
@@ -110,6 +123,33 @@ def qualifying(
     ]
 
 
+def held_currency(program: Program) -> str:
+    return f"{program.currencies.points}_held"
+
+
+def hold_events(
+    state: MemberState, program: Program, hold: Hold, cause: str
+) -> list[ev.DomainEvent]:
+    posting = Posting(
+        f"{cause}/hold",
+        state.member_id,
+        hold.at,
+        held_currency(program),
+        hold.points,
+        "hold",
+        cause,
+        reason=hold.reason,
+    )
+    return [ev.AccrualHeld(state.member_id, hold, posting)]
+
+
+def new_hold(
+    program: Program, cause: str, at: datetime, source: str, points: int, reason: str
+) -> Hold:
+    expires_on = at.date() + timedelta(days=program.velocity.hold_days)
+    return Hold(f"{cause}/hold", at, source, points, reason, None, expires_on)
+
+
 @dataclass(frozen=True)
 class Gate:
     points: int  # to credit now
@@ -125,6 +165,7 @@ def daily_gate(
     source: str,
     partner_id: str | None = None,
     partner_cap: int | None = None,
+    ref: str | None = None,
 ) -> Gate:
     """Apply the partner's daily cap (excess forfeited) and the velocity limits (the whole
     accrual held for review, not credited, with an alert)."""
@@ -162,7 +203,9 @@ def daily_gate(
     ):
         reason = f"daily limit {limits.partner_daily_points} for partner {partner_id} exceeded"
     if reason is not None:
-        events.append(ev.AccrualHeld(Hold(f"{cause}/hold", at, source, points, reason)))
+        hold = new_hold(program, cause, at, source, points, reason)
+        hold.ref = ref
+        events += hold_events(state, program, hold, cause)
         events.append(
             ev.AlertRaised(
                 state.member_id,

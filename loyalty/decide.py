@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from loyalty import accruals, commands
+from loyalty import accruals, commands, holds
 from loyalty import events as ev
 from loyalty import inputs as i
 from loyalty.program import Program
@@ -27,6 +27,7 @@ _FOR_MEMBERS: dict[type, Callable[[MemberState, Any, Program], list[ev.DomainEve
     i.TransferReturned: commands.decide_transfer_returned,
     i.StatusMatchRequest: commands.decide_status_match,
     i.ManualAdjustment: commands.decide_adjustment,
+    i.DecideHold: holds.decide_hold,
 }
 
 

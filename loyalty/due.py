@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
+from loyalty.holds import settle_hold
 from loyalty.lifecycle import next_check
 from loyalty.program import ExpiryPolicy, Program
 from loyalty.state import DEBT_LOT, MemberState, Posting
@@ -44,6 +45,9 @@ def next_due(state: MemberState, program: Program) -> date | None:
     stage_check = next_check(state, program)
     if stage_check is not None:
         best = min(best, stage_check)
+    for hold in state.held:
+        if hold.expires_on is not None:
+            best = min(best, hold.expires_on.toordinal())
     return None if best == 1 << 62 else date.fromordinal(best)
 
 
@@ -99,7 +103,24 @@ def decide_due(
             "expire",
             posting_id,
             lot_id,
+            ((lot_id, remaining),),
         )
         events.append(ev.PointsDebited(posting, ((lot_id, remaining),)))
+    release = program.velocity.expired_holds == "release"
+    for hold in state.held:
+        if hold.expires_on is not None and hold.expires_on <= day:
+            why = f"undecided for {program.velocity.hold_days} days"
+            cause_id = f"expire/{state.member_id}"
+            events += settle_hold(
+                state,
+                program,
+                hold,
+                "expired",
+                release,
+                start_of(hold.expires_on),
+                cause_id,
+                why,
+                None,
+            )
     events.append(ev.TimeAdvanced(now))
     return events

@@ -90,7 +90,64 @@ class DailyAccrualCounted:
 
 @dataclass(slots=True)
 class AccrualHeld:
+    """Points held for review; the posting is in the held currency (`<points>_held`), so the
+    ledger shows every hold and its settlement."""
+
+    member_id: str
     hold: Hold
+    posting: Posting
+
+    @property
+    def at(self) -> datetime:
+        return self.hold.at
+
+    @property
+    def cause(self) -> str:
+        return self.posting.cause
+
+    @property
+    def reason(self) -> str:
+        return self.hold.reason
+
+
+@dataclass(slots=True)
+class HoldSettled:
+    """A hold ends: `released` (credited), `rejected`, `expired` (settled by the programme's
+    rule; `released` tells which way) or `voided` (its sale or flight was reversed)."""
+
+    member_id: str
+    at: datetime
+    hold_id: str
+    outcome: str
+    released: bool
+    cause: str
+    reason: str
+    operator_id: str | None
+    posting: Posting  # takes the points out of the held currency
+
+
+@dataclass(slots=True)
+class HeldCreditAttached:
+    """Released points become the credit of the sale or segment they were held from, so a
+    later refund or cancellation reverses them."""
+
+    ref: str
+    source: str
+    points: int
+    reversed: int  # of those, already refunded while held
+    lot_id: str | None
+
+
+@dataclass(slots=True)
+class PointsAdjusted:
+    """A manual adjustment, for the member-events audit trail (the posting moves the points)."""
+
+    member_id: str
+    at: datetime
+    points: int
+    cause: str
+    reason: str
+    operator_id: str
 
 
 @dataclass(slots=True)
@@ -301,6 +358,9 @@ DomainEvent = (
     | DailyAccrualCounted
     | AccrualHeld
     | AlertRaised
+    | PointsAdjusted
+    | HoldSettled
+    | HeldCreditAttached
     | PurchaseCounted
     | ActivityRecorded
     | TransferSent
@@ -323,4 +383,9 @@ DomainEvent = (
     | ActivityPruned
     | RuleFired
     | BarrierApplied
+)
+
+# Events that carry a ledger posting: what the ledger file and topic are made of.
+POSTING_EVENTS: frozenset[type] = frozenset(
+    {PointsCredited, PointsDebited, QualifyingCredited, AccrualHeld, HoldSettled}
 )

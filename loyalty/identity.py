@@ -23,7 +23,7 @@ from typing import Any
 from loyalty import inputs as i
 
 COMMAND_KEY = "cmd#"
-_COMMANDS = (i.Redeem, i.TransferPoints, i.ManualAdjustment)
+_COMMANDS = (i.Redeem, i.TransferPoints, i.ManualAdjustment, i.DecideHold)
 
 
 def key_of(inp: i.MemberInput | i.Clock) -> str:

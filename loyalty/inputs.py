@@ -175,6 +175,20 @@ class ManualAdjustment:
 
 
 @dataclass(slots=True)
+class DecideHold:
+    """An operator releases (credits) or rejects an accrual held by the velocity limits."""
+
+    event_id: str
+    member_id: str
+    at: datetime
+    hold_id: str
+    decision: str  # "release" | "reject"
+    reason: str
+    operator_id: str
+    command_id: str = ""
+
+
+@dataclass(slots=True)
 class Clock:
     event_id: str
     at: datetime
@@ -194,5 +208,6 @@ MemberInput = (
     | StatusMatchRequest
     | RetroClaim
     | ManualAdjustment
+    | DecideHold
 )
 Input = MemberInput | Clock

@@ -21,6 +21,7 @@ SOURCE_RANK: dict[type, int] = {
     i.StatusMatchRequest: 0,
     i.RetroClaim: 0,
     i.ManualAdjustment: 0,
+    i.DecideHold: 0,
     i.Purchase: 1,
     i.Refund: 1,
     i.FlightFlown: 2,

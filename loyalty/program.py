@@ -189,12 +189,17 @@ class Velocity:
 
     member_daily_points: int | None = None
     partner_daily_points: int | None = None  # per member and partner
+    # A hold no operator decided within this many days is settled by `expired_holds`.
+    hold_days: int = 30
+    expired_holds: Literal["reject", "release"] = "reject"
 
     def __post_init__(self) -> None:
         _non_negative(
             member_daily_points=self.member_daily_points,
             partner_daily_points=self.partner_daily_points,
         )
+        if self.hold_days < 1:
+            raise FieldError("hold_days", "must be >= 1")
 
 
 @dataclass(frozen=True)

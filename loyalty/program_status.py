@@ -25,6 +25,7 @@ InputType = Literal[
     "status_match_request",
     "retro_claim",
     "manual_adjustment",
+    "hold_decision",
 ]
 
 

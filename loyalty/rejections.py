@@ -42,6 +42,8 @@ class Code(StrEnum):
     RETRO_CLAIM_OUTSIDE_WINDOW = "retro_claim_outside_window"
     RETRO_CLAIM_FUTURE_FLIGHT = "retro_claim_future_flight"
     REASON_REQUIRED = "reason_required"
+    UNKNOWN_HOLD = "unknown_hold"
+    INVALID_DECISION = "invalid_decision"
     OPERATOR_REQUIRED = "operator_required"
     UNDECODABLE = "undecodable"
 

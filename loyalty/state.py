@@ -35,7 +35,11 @@ class Posting:
     points: int
     kind: str
     cause: str
-    lot_id: str | None = None
+    lot_id: str | None = None  # the one lot touched, if exactly one
+    # Debits: every lot the points came from, and ("debt", n) for what went into debt.
+    draws: tuple[tuple[str, int], ...] = ()
+    reason: str | None = None  # manual adjustments and holds: why, and who decided
+    operator_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,11 +70,15 @@ class SegmentCredit:
 
 @dataclass(slots=True)
 class Hold:
+    """An accrual held for review (velocity limits): not credited until released."""
+
     hold_id: str
     at: datetime
     source: str
     points: int
     reason: str
+    ref: str | None = None  # the sale or flight segment it belongs to, if any
+    expires_on: date | None = None  # undecided by then: the programme's expiry outcome applies
 
 
 @dataclass(slots=True)

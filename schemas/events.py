@@ -166,6 +166,17 @@ class ManualAdjustment(MemberCommand):
     operator_id: Annotated[str, Field(max_length=128)] = ""
 
 
+class HoldDecision(MemberCommand):
+    """An operator releases (credits) or rejects an accrual held by the velocity limits; the
+    hold id is on the `accrual_held` member event and the hold posting."""
+
+    type: Literal["hold_decision"]
+    hold_id: Annotated[str, Field(min_length=1, max_length=200)]
+    decision: Literal["release", "reject"]
+    reason: Text = ""
+    operator_id: Annotated[str, Field(max_length=128)] = ""
+
+
 class Clock(Envelope):
     """Advances event time for every member (unlocks and expiry)."""
 
@@ -203,6 +214,7 @@ _EXTERNAL = (
     | StatusMatchRequest
     | RetroClaim
     | ManualAdjustment
+    | HoldDecision
     | Clock
 )
 _INTERNAL = TransferReceived | TransferReturned
@@ -224,6 +236,7 @@ EXTERNAL_MODELS: tuple[type[Envelope], ...] = (
     StatusMatchRequest,
     RetroClaim,
     ManualAdjustment,
+    HoldDecision,
     Clock,
 )
 INTERNAL_MODELS: tuple[type[Envelope], ...] = (TransferReceived, TransferReturned)

@@ -58,6 +58,30 @@ def _barrier(e: ev.BarrierApplied) -> dict[str, Any]:
     return {"type": "barrier_triggered", "barrier": e.barrier}
 
 
+def _adjusted(e: ev.PointsAdjusted) -> dict[str, Any]:
+    return {"type": "points_adjusted", "points": e.points, "operator_id": e.operator_id}
+
+
+def _hold(e: ev.AccrualHeld) -> dict[str, Any]:
+    return {
+        "type": "accrual_held",
+        "hold_id": e.hold.hold_id,
+        "points": e.hold.points,
+        "source": e.hold.source,
+        "expires_on": None if e.hold.expires_on is None else e.hold.expires_on.isoformat(),
+    }
+
+
+def _hold_settled(e: ev.HoldSettled) -> dict[str, Any]:
+    return {
+        "type": f"hold_{e.outcome}",
+        "hold_id": e.hold_id,
+        "points": -e.posting.points,
+        "credited": e.released,
+        "operator_id": e.operator_id,
+    }
+
+
 _RECORDS: dict[type, Callable[[Any], dict[str, Any]]] = {
     ev.TierChanged: _tier,
     ev.ClassChanged: _class,
@@ -67,6 +91,9 @@ _RECORDS: dict[type, Callable[[Any], dict[str, Any]]] = {
     ev.StageChanged: _stage,
     ev.RuleFired: _rule,
     ev.BarrierApplied: _barrier,
+    ev.PointsAdjusted: _adjusted,
+    ev.AccrualHeld: _hold,
+    ev.HoldSettled: _hold_settled,
 }
 STATUS_EVENTS = frozenset(_RECORDS)
 

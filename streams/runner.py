@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CONTROL_KEY = b"\x00control"  # flush markers: {"flush": "<id>"} on every input partition
 MEMBER_PREFIX = b"m:"
 RUNNER_PREFIX = b"r:"
-_POSTINGS = (ev.PointsCredited, ev.PointsDebited, ev.QualifyingCredited)
+_POSTINGS = ev.POSTING_EVENTS
 
 
 def member_key(member_id: str) -> bytes:
@@ -568,9 +568,11 @@ class PartitionRunner:
     def _emit_events(self, events: list[tuple[str, ev.DomainEvent]]) -> None:
         p = self.partition
         for member_id, event in events:
-            if isinstance(event, _POSTINGS):
-                self._send(self.names.ledger, member_id.encode(), orjson.dumps(event.posting), p)
-            elif type(event) in STATUS_EVENTS:
+            kind = type(event)
+            if kind in _POSTINGS:  # a hold's posting is also a member event
+                posting = event.posting  # type: ignore[union-attr]
+                self._send(self.names.ledger, member_id.encode(), orjson.dumps(posting), p)
+            if kind in STATUS_EVENTS:
                 record = status_record(event)
                 self._send(self.names.member_events, member_id.encode(), orjson.dumps(record), p)
             elif isinstance(event, ev.AlertRaised):

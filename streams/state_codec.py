@@ -100,7 +100,15 @@ def decode(raw: bytes) -> MemberState:
     state.partner_txns = {k: date.fromisoformat(v) for k, v in s["partner_txns"].items()}
     state.day_totals = s["day_totals"]
     state.held = [
-        Hold(x["hold_id"], datetime.fromisoformat(x["at"]), x["source"], x["points"], x["reason"])
+        Hold(
+            x["hold_id"],
+            datetime.fromisoformat(x["at"]),
+            x["source"],
+            x["points"],
+            x["reason"],
+            x["ref"],
+            _date(x["expires_on"]),
+        )
         for x in s["held"]
     ]
     state.purchases = s["purchases"]

@@ -106,6 +106,7 @@ _TOPIC_OF_TYPE = {
     "status_match_request": "member-commands",
     "retro_claim": "member-commands",
     "manual_adjustment": "member-commands",
+    "hold_decision": "member-commands",
     "purchase": "purchases",
     "refund": "purchases",
     "flight_flown": "flights",

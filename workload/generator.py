@@ -30,7 +30,8 @@ AREAS = ("north", "south", "east", "west")
 CATEGORIES = ("food", "fresh", "travel", "dining", "fuel", "electronics", "fashion", "tobacco")
 DEFAULT_PARTNERS = ("hotel-co", "car-co", "card-co")
 DEFAULT_CARRIERS = ("SK", "SK", "SK", "PA", "OC")
-COMMANDS = frozenset({"redeem", "transfer_points", "manual_adjustment"})  # carry a command_id
+# Kinds that carry the client's command_id.
+COMMANDS = frozenset({"redeem", "transfer_points", "manual_adjustment", "hold_decision"})
 
 # Share of the non-enrolment traffic per kind (normalised below).
 MIX: dict[str, float] = {
@@ -44,6 +45,8 @@ MIX: dict[str, float] = {
     "retro_claim": 1.5,
     "manual_adjustment": 1,
     "status_match_request": 0.3,
+    "windfall": 0.15,  # a partner accrual above the velocity limits: held for review
+    "hold_decision": 0.15,  # an operator releases or rejects a held accrual
     "invalid": 2.5,
     "duplicate": 1,
     "conflict": 0.1,
@@ -66,6 +69,12 @@ class Workload:
             else DEFAULT_CARRIERS
         )
         self.partners = tuple(program.earn.partners) if program else DEFAULT_PARTNERS
+        self.uncapped = (
+            tuple(p for p, rule in program.earn.partners.items() if rule.daily_cap is None)
+            if program
+            else ("car-co",)
+        )
+        self.holds: deque[tuple[int, str]] = deque(maxlen=1_000)  # (member, hold id)
         self.currency = program.base_currency if program else "EUR"
         weights = [self.rng.paretovariate(1.16) for _ in range(members)]
         self.cumulative = array("d", accumulate(weights))
@@ -273,6 +282,33 @@ class Workload:
             fields["currency"] = self.currency
         self.balance[member] += 500
         return self._event("partner_accrual", member, **fields)
+
+    def _windfall(self, member: int) -> dict[str, Any] | None:
+        if not self.uncapped:
+            return None
+        event = self._event(
+            "partner_accrual",
+            member,
+            partner_id=self.rng.choice(self.uncapped),
+            partner_txn_id=self._id("t"),
+            category="windfall",
+            points=self.rng.randint(300_000, 900_000),
+        )
+        self.holds.append((member, f"{event['event_id']}/hold"))
+        return event
+
+    def _hold_decision(self, member: int) -> dict[str, Any] | None:
+        if not self.holds:
+            return None
+        owner, hold_id = self.holds.popleft()
+        return self._event(
+            "hold_decision",
+            owner,
+            hold_id=hold_id,
+            decision=self.rng.choice(("release", "reject")),
+            reason=self.rng.choice(("verified with the partner", "suspected fraud")),
+            operator_id="agent-" + str(self.rng.randint(1, 40)),
+        )
 
     def _redeem(self, member: int) -> dict[str, Any] | None:
         estimate = self.balance[member]

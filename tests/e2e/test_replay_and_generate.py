@@ -240,6 +240,12 @@ STATUS_TYPES = {
     "barrier_triggered",
     "retention_offer_issued",
     "lifecycle_stage_changed",
+    "points_adjusted",
+    "accrual_held",
+    "hold_released",
+    "hold_rejected",
+    "hold_expired",
+    "hold_voided",
 }
 
 

@@ -267,6 +267,17 @@ COMMANDS = [
         "retro_claim",
     ),
     (
+        "hold-decisions",
+        {
+            "command_id": "hd-1",
+            "hold_id": "pa:card-co:T-9/hold",
+            "decision": "reject",
+            "reason": "suspected fraud",
+            "operator_id": "agent-7",
+        },
+        "hold_decision",
+    ),
+    (
         "adjustments",
         {"command_id": "adj-1", "points": -300, "reason": "duplicate credit", "operator_id": "a-7"},
         "manual_adjustment",

@@ -233,11 +233,7 @@ class World:
 
 
 def postings(outcome: Outcome, deep: bool = True) -> list[Posting]:
-    found = [
-        e.posting
-        for _, e in outcome.events
-        if isinstance(e, ev.PointsCredited | ev.PointsDebited | ev.QualifyingCredited)
-    ]
+    found = [e.posting for _, e in outcome.events if type(e) in ev.POSTING_EVENTS]  # type: ignore[attr-defined]
     if deep:
         for follow_up in outcome.follow_ups:
             found += postings(follow_up)
