@@ -48,6 +48,9 @@ class Summary:
     alerts: int = 0
     status_changes: int = 0
     members: int = 0
+    # Follow-ups issued but not settled at the end (no clock after them): transfer credits
+    # and returns still on their way, so the points are visibly somewhere.
+    in_flight: Counter[str] = field(default_factory=Counter)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class Summary:
             "alerts": self.alerts,
             "status_changes": self.status_changes,
             "members": self.members,
+            "in_flight": dict(sorted(self.in_flight.items())),
         }
 
 
@@ -95,6 +99,7 @@ def member_json(state: MemberState, program: Program) -> dict[str, Any]:
             "qualifying": dict(sorted(state.period_qualifying.items())),
         },
         "held": sum(h.points for h in state.held),
+        "in_flight": sum(state.in_flight.values()),
         "debt": state.debt,
         "lots": len(state.lots),
     }
@@ -206,6 +211,9 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 _record(writer, summary, step.number, step.line, step.outcome, top=True)
         bar.close(read)
         summary.members = len(book.members)
+        for follow_up in book.pending:
+            summary.in_flight[f"{type(follow_up).__name__}:count"] += 1
+            summary.in_flight[f"{type(follow_up).__name__}:points"] += follow_up.points
         with (out / "members.jsonl").open("wb", buffering=1 << 20) as members:
             for member_id in sorted(book.members):
                 members.write(

@@ -149,6 +149,8 @@ class Balances(Strict):
     redeemable: int | None
     pending: int | None
     qualifying: dict[str, int]
+    held: int = 0  # accruals held for review
+    in_flight: int = 0  # transferred out, not yet delivered
 
 
 class MemberView(Strict):
@@ -163,6 +165,8 @@ class MemberView(Strict):
                 "redeemable": 48210,
                 "pending": 1250,
                 "qualifying": {"qualifying_miles": 51320, "qualifying_segments": 44},
+                "held": 0,
+                "in_flight": 5000,
             },
         }
     )

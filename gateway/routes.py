@@ -355,7 +355,11 @@ def register_routes(app: FastAPI, gw: Gateway) -> None:
             class_code=status.class_code,
             lifecycle_stage=status.stage,
             balances=m.Balances(
-                redeemable=status.points, pending=status.pending, qualifying=status.qualifying
+                redeemable=status.points,
+                pending=status.pending,
+                qualifying=status.qualifying,
+                held=status.held,
+                in_flight=status.in_flight,
             ),
             version=status.version,
         )

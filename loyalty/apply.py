@@ -173,6 +173,12 @@ def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
 
 def _transfer_sent(state: MemberState, event: ev.TransferSent) -> None:
     state.transfers_out[event.year] = state.transfers_out.get(event.year, 0) + event.points
+    if event.transfer_id:
+        state.in_flight[event.transfer_id] = event.points
+
+
+def _transfer_dispatched(state: MemberState, event: ev.TransferDispatched) -> None:
+    state.in_flight.pop(event.transfer_id, None)
 
 
 def _remember(state: MemberState, event: ev.EventRecorded | ev.RejectionRecorded) -> None:
@@ -288,6 +294,7 @@ _HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
     ev.PurchaseCounted: _purchase_counted,
     ev.ActivityRecorded: _activity,
     ev.TransferSent: _transfer_sent,
+    ev.TransferDispatched: _transfer_dispatched,
     ev.EventRecorded: _recorded,
     ev.RejectionRecorded: _rejection,
     ev.TimeAdvanced: _time,

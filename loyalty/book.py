@@ -152,7 +152,8 @@ class Book:
                 return Outcome("rejected", inp, rejection=self.clock_rejection(inp, status))
             self.begin_clock(inp)
             outcome = Outcome("applied", inp)
-            outcome.follow_ups = self.settle(self.take_pending(), inp)
+            pending, outcome.events = self.dispatch_pending()
+            outcome.follow_ups = self.settle(pending, inp)
             outcome.events += self.advance(inp)
             periods = self.close_period(inp)
             if periods is not None:
@@ -210,6 +211,18 @@ class Book:
     def take_pending(self) -> list[FollowUp]:
         pending, self.pending = self.pending, []
         return pending
+
+    def dispatch_pending(self) -> tuple[list[FollowUp], list[tuple[str, ev.DomainEvent]]]:
+        """At a clock: the follow-ups issued since the last one leave for their recipients,
+        and their senders here see the transfers as no longer in flight."""
+        pending = self.take_pending()
+        events: list[tuple[str, ev.DomainEvent]] = []
+        for follow_up in pending:
+            if isinstance(follow_up, TransferReceived):
+                sender = self.members.get(follow_up.from_member_id)
+                if sender is not None and follow_up.transfer_id in sender.in_flight:
+                    self._apply(sender, [ev.TransferDispatched(follow_up.transfer_id)], events)
+        return pending, events
 
     def settle(self, follow_ups: Iterable[FollowUp], clock: Clock) -> list[Outcome]:
         """Apply follow-ups at the clock's time, in (issue time, event id) order, so the result

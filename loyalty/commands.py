@@ -112,7 +112,7 @@ def decide_transfer(
         f"{t.event_id}/in", t.to_member_id, t.at, t.member_id, t.event_id, t.points, fee
     )
     events += [
-        ev.TransferSent(year, t.points),
+        ev.TransferSent(year, t.points, t.event_id),
         ev.FollowUpIssued(follow_up),
         ev.ActivityRecorded(earning_day(state, t.at)),
     ]

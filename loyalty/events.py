@@ -175,6 +175,15 @@ class ActivityRecorded:
 class TransferSent:
     year: int
     points: int
+    transfer_id: str = ""  # in flight under this id until dispatched at the next clock
+
+
+@dataclass(slots=True)
+class TransferDispatched:
+    """The transfer left the sender's book at a clock: no longer in flight for the sender (a
+    recipient who cannot take it sends it back, with an alert, at the clock after)."""
+
+    transfer_id: str
 
 
 @dataclass(slots=True)
@@ -364,6 +373,7 @@ DomainEvent = (
     | PurchaseCounted
     | ActivityRecorded
     | TransferSent
+    | TransferDispatched
     | FollowUpIssued
     | EventRecorded
     | RejectionRecorded

@@ -122,6 +122,7 @@ class MemberState:
     first_purchase_on: date | None = None
     last_activity_on: date | None = None
     transfers_out: dict[int, int] = field(default_factory=dict)  # year -> points sent
+    in_flight: dict[str, int] = field(default_factory=dict)  # transfer id -> points, undelivered
     # Status (domain core II). `tier` is what the member holds (and earns with); it is the
     # highest of the earned tier, a lifetime tier and a status match.
     earned_tier: str = ""

@@ -22,6 +22,8 @@ class MemberStatus(BaseModel):
     class_code: str | None = None
     stage: str | None = None
     qualifying: dict[str, int] = Field(default_factory=dict)
+    held: int = 0  # accruals held for review (velocity limits), not yet credited
+    in_flight: int = 0  # points transferred out, not yet delivered (they settle at a clock)
     schema_version: Literal[1] = 1
 
 

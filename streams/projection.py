@@ -35,6 +35,10 @@ def hash_fields(status: MemberStatus) -> list[str | int]:
         status.points,
         "last_event_id",
         status.last_event_id or "",
+        "held",
+        status.held,
+        "in_flight",
+        status.in_flight,
     ]
     for name in ("pending", "tier", "class_code", "stage"):
         value = getattr(status, name)
@@ -55,6 +59,8 @@ def from_hash(member_id: str, fields: dict[str, str]) -> MemberStatus:
         tier=fields.get("tier"),
         class_code=fields.get("class_code"),
         stage=fields.get("stage"),
+        held=int(fields.get("held", 0)),
+        in_flight=int(fields.get("in_flight", 0)),
         qualifying={
             k.removeprefix(QUALIFYING_PREFIX): int(v)
             for k, v in fields.items()

@@ -403,7 +403,9 @@ class PartitionRunner:
             return True
         clock: Clock = mark.payload
         self.book.begin_clock(clock)
-        for follow_up in self.book.take_pending():
+        pending, dispatched = self.book.dispatch_pending()
+        self._emit_events(dispatched)
+        for follow_up in pending:
             member = follow_up.member_id
             self._send(
                 self.names.exchange,
@@ -678,5 +680,7 @@ def status_json(state: MemberState, last_event_id: str | None) -> bytes:
         class_code=state.class_code,
         stage=state.stage,
         qualifying=dict(state.qualifying),
+        held=sum(h.points for h in state.held),
+        in_flight=sum(state.in_flight.values()),
     )
     return status.model_dump_json().encode()

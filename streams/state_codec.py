@@ -115,6 +115,7 @@ def decode(raw: bytes) -> MemberState:
     state.first_purchase_on = _date(s["first_purchase_on"])
     state.last_activity_on = _date(s["last_activity_on"])
     state.transfers_out = {int(year): points for year, points in s["transfers_out"].items()}
+    state.in_flight = s["in_flight"]
     state.earned_tier = s["earned_tier"]
     state.lifetime_tier = s["lifetime_tier"]
     state.period_start = _date(s["period_start"])

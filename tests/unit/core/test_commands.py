@@ -146,3 +146,12 @@ def test_every_rejection_has_a_code_and_a_human_message() -> None:
     out = w.redeem(50_000)
     assert out.rejection is not None
     assert out.rejection.code == "insufficient_points" and "50000" in out.rejection.message
+
+
+def test_a_transfer_is_in_flight_for_the_sender_until_the_next_clock() -> None:
+    w = funded()
+    out = w.transfer(1000)
+    assert w.state("M1").in_flight == {out.input.event_id: 1000}  # type: ignore[union-attr]
+    w.clock(41)
+    assert w.state("M1").in_flight == {}
+    assert w.state("M2").balance == 1000
