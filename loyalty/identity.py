@@ -35,12 +35,27 @@ def key_of(inp: i.MemberInput | i.Clock) -> str:
 
 def digest(inp: i.MemberInput | i.Clock) -> str:
     """A digest of the input's meaning (see the module docstring)."""
-    skip = ("event_id", "at") if isinstance(inp, _COMMANDS) and inp.command_id else ("event_id",)
-    parts: list[str] = [type(inp).__name__]
-    for name in _field_names(type(inp)):
-        if name not in skip:
-            parts.append(_canonical(getattr(inp, name)))
+    kind = type(inp)
+    command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
+    names = _content_fields(kind, command)
+    parts = [kind.__name__]
+    for name in names:
+        value = getattr(inp, name)
+        convert = _CONVERT.get(type(value))
+        parts.append(convert(value) if convert is not None else _canonical(value))
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+_CONTENT: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _content_fields(kind: type, command: bool) -> tuple[str, ...]:
+    names = _CONTENT.get((kind, command))
+    if names is None:
+        skip = ("event_id", "at") if command else ("event_id",)
+        names = tuple(n for n in _field_names(kind) if n not in skip)
+        _CONTENT[kind, command] = names
+    return names
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -51,6 +66,22 @@ def _field_names(kind: Any) -> tuple[str, ...]:
     if names is None:
         names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
     return names
+
+
+def _decimal(value: Decimal) -> str:
+    # By value: normalize() drops trailing zeros, "f" avoids exponents (1E+2 -> 100).
+    return "d" + format(value.normalize(), "f")
+
+
+# The common leaf types, looked up by exact type (the hot path: one dict lookup per field).
+_CONVERT: dict[type, Any] = {
+    str: lambda v: "s" + v,
+    int: lambda v: "i" + str(v),
+    Decimal: _decimal,
+    datetime: lambda v: "t" + v.isoformat(),
+    date: lambda v: "t" + v.isoformat(),
+    type(None): repr,
+}
 
 
 def _canonical(value: Any) -> str:
