@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,13 +36,23 @@ def digest(inp: i.MemberInput | i.Clock) -> str:
     """A digest of the input's meaning (see the module docstring)."""
     kind = type(inp)
     command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
-    names = _content_fields(kind, command)
-    parts = [kind.__name__]
-    for name in names:
-        value = getattr(inp, name)
-        convert = _CONVERT.get(type(value))
-        parts.append(convert(value) if convert is not None else _canonical(value))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    values: list[Any] = [kind.__name__]
+    for name in _content_fields(kind, command):
+        values.append(_value(getattr(inp, name)))
+    # repr of str, int, None, UTC datetimes, dates and normalised decimals is stable across
+    # processes and runs in C; it is what the digest covers.
+    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+def _value(value: Any) -> Any:
+    kind = type(value)
+    if kind is Decimal:
+        return value.normalize()  # 100, 100.0 and 1E+2 are one value: Decimal('1E+2')
+    if kind is tuple:
+        return tuple(_value(v) for v in value)
+    if is_dataclass(value):
+        return (kind.__name__, *(_value(getattr(value, n)) for n in _field_names(kind)))
+    return value
 
 
 _CONTENT: dict[tuple[type, bool], tuple[str, ...]] = {}
@@ -66,39 +75,3 @@ def _field_names(kind: Any) -> tuple[str, ...]:
     if names is None:
         names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
     return names
-
-
-def _decimal(value: Decimal) -> str:
-    # By value: normalize() drops trailing zeros, "f" avoids exponents (1E+2 -> 100).
-    return "d" + format(value.normalize(), "f")
-
-
-# The common leaf types, looked up by exact type (the hot path: one dict lookup per field).
-_CONVERT: dict[type, Any] = {
-    str: lambda v: "s" + v,
-    int: lambda v: "i" + str(v),
-    Decimal: _decimal,
-    datetime: lambda v: "t" + v.isoformat(),
-    date: lambda v: "t" + v.isoformat(),
-    type(None): repr,
-}
-
-
-def _canonical(value: Any) -> str:
-    if isinstance(value, str):
-        return "s" + value
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, int):
-        return "i" + str(value)
-    if isinstance(value, Decimal):
-        # By value: normalize() drops trailing zeros, "f" avoids exponents (1E+2 -> 100).
-        return "d" + format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
-        return "t" + value.isoformat()
-    if isinstance(value, tuple | list):
-        return "[" + ",".join(_canonical(v) for v in value) + "]"
-    if is_dataclass(value) and not isinstance(value, type):
-        inner = ",".join(_canonical(getattr(value, n)) for n in _field_names(type(value)))
-        return "{" + inner + "}"
-    raise TypeError(f"no canonical form for {type(value).__name__}")

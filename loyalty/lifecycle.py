@@ -24,13 +24,11 @@ def window_counts(state: MemberState, program: Program, today: date) -> tuple[in
     """(latest, previous) window activity counts."""
     window = program.lifecycle.window_days
     now = today.toordinal()
-    latest = previous = 0
-    for day, count in state.activity_days.items():
-        age = now - day
-        if 0 <= age < window:
-            latest += count
-        elif window <= age < 2 * window:
-            previous += count
+    split, start = now - window, now - 2 * window  # latest: (split, now], previous: (start, split]
+    items = state.activity_days.items()
+    # Two C-driven passes beat one Python loop with branches (profiled: the hottest function).
+    latest = sum([count for day, count in items if split < day <= now])
+    previous = sum([count for day, count in items if start < day <= split])
     return latest, previous
 
 
