@@ -38,7 +38,13 @@ def digest(inp: i.MemberInput | i.Clock) -> str:
     command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
     values: list[Any] = [kind.__name__]
     for name in _content_fields(kind, command):
-        values.append(_value(getattr(inp, name)))
+        value = getattr(inp, name)
+        kind_of = type(value)
+        if kind_of is Decimal:
+            value = value.normalize()  # 100, 100.0 and 1E+2 are one value: Decimal('1E+2')
+        elif kind_of is i.Flight or kind_of is tuple:
+            value = _value(value)
+        values.append(value)
     # repr of str, int, None, UTC datetimes, dates and normalised decimals is stable across
     # processes and runs in C; it is what the digest covers.
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()

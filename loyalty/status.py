@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from loyalty import events as ev
 from loyalty.calendar import add_months
 from loyalty.grading import period_key
-from loyalty.lifecycle import stage_of
+from loyalty.lifecycle import oldest_activity, stage_of
 from loyalty.program import ExpiryPolicy, Program
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
@@ -137,7 +137,8 @@ def decide_status(
     if stage.value != state.stage:
         events.append(ev.StageChanged(state.member_id, now, state.stage, stage.value, cause, why))
     horizon = today.toordinal() - 2 * program.lifecycle.window_days
-    if state.activity_days and min(state.activity_days) < horizon:
+    oldest = oldest_activity(state)
+    if oldest is not None and oldest < horizon:
         events.append(ev.ActivityPruned(horizon))
     return events
 
