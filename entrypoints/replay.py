@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import orjson
 
+from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
 from loyalty import events as ev
 from loyalty.book import Book, Outcome
@@ -198,6 +199,7 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 bar.update(read)
             yield line
 
+    heap = HeapPolicy()
     try:
         with events.open("rb") as source:
             for step in ordered_outcomes(book, counted(source)):
@@ -205,6 +207,8 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                     _reject(writer, summary, step.number, step.line, "undecodable", step.error)
                     continue
                 inp = step.input
+                if isinstance(inp, Clock):
+                    heap.at_clock()
                 summary.received_by_type[
                     "clock" if isinstance(inp, Clock) else type(inp).__name__
                 ] += 1
@@ -220,6 +224,7 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                     orjson.dumps(member_json(book.members[member_id], program), option=_DUMP)
                 )
     finally:
+        heap.close()
         writer.close()
     (out / "summary.json").write_bytes(
         orjson.dumps(summary.as_json(), option=orjson.OPT_INDENT_2 | _DUMP)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Literal
 
 from loyalty import events as ev
@@ -288,7 +289,9 @@ class Book:
         try:
             decided = decide(state, inp, self.program)
         except Rejected as rejected:
-            outcome.kind, outcome.rejection = "rejected", rejected
+            # Without its traceback: kept, it ties the frame (and the outcome holding the
+            # exception) into a reference cycle only the cyclic GC can free.
+            outcome.kind, outcome.rejection = "rejected", rejected.with_traceback(None)
             # Remembered like an applied event, so a redelivery stays a duplicate even when
             # it would now pass (e.g. a redemption after points arrived).
             if state is not None:
@@ -368,7 +371,7 @@ class Book:
             state.version += len(events)
             member_id = state.member_id
             self.touched.add(member_id)
-            out.extend([(member_id, event) for event in events])
+            out.extend(zip(repeat(member_id, len(events)), events, strict=True))
 
     def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
         """Process every member with something due up to the clock's time."""

@@ -32,7 +32,14 @@ def window_counts(state: MemberState, program: Program, today: date) -> tuple[in
     now = today.toordinal()
     memo = state.window_memo
     days = state.activity_days
-    if memo is not None and memo[1] == window and 0 <= now - memo[0] < window:
+    # Shifting walks 3 day ranges as long as the shift; recounting walks the member's days
+    # twice in C. Shift only when that is cheaper (sparse members recount).
+    if (
+        memo is not None
+        and memo[1] == window
+        and 0 <= now - memo[0] < window
+        and (now - memo[0]) * 8 <= len(days)
+    ):
         then = memo[0]
         latest, previous = memo[2], memo[3]
         if now != then:

@@ -82,8 +82,9 @@ def decide_status(
     events: list[ev.DomainEvent] = []
     today = now.date()
     earned = state.earned_tier
-    qualified = qualified_tier(program, state.period_qualifying)
-    if program.rank(qualified) > program.rank(earned):
+    # Only tiers above the earned one can raise it: checking from there down stops early.
+    qualified = qualified_tier(program, state.period_qualifying, earned)
+    if qualified != earned:
         events.append(ev.EarnedTierRaised(qualified))
         earned = qualified
     match = state.match
