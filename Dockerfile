@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY loyalty loyalty
 COPY schemas schemas
+COPY edge edge
 COPY streams streams
 COPY config config
 COPY localinfra localinfra

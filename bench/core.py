@@ -23,9 +23,9 @@ import orjson
 from pydantic import ValidationError
 
 from bench.workload import ROOT, cached_workload
+from edge.translate import Undecodable, decode_external
 from entrypoints.replay import replay
 from schemas import events as wire
-from schemas.translate import Undecodable, decode_external
 
 SIZES = {  # name -> (events, members)
     "100k": (100_000, 10_000),

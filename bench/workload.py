@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edge.program_file import load_program
 from entrypoints.generate import generate
 from loyalty.program import Program
-from schemas.program import load_program
 
 ROOT = Path(__file__).resolve().parents[1]
 

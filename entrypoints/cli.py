@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return _report(args)
     if args.command == "schemas":
-        from schemas.export import export_json_schemas
+        from edge.schema_export import export_json_schemas
 
         for path in export_json_schemas(args.out):
             print(path)
@@ -152,7 +152,7 @@ def _clock(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _load_program(path: Path | None) -> object:
-    from schemas.program import ProgramError, load_program
+    from edge.program_file import ProgramError, load_program
 
     if path is None:
         return None

@@ -16,6 +16,7 @@ import orjson
 
 import localinfra
 from config import Settings
+from edge.program_file import load_program
 from entrypoints.replay import replay
 from entrypoints.verify_stream import (
     StreamResult,
@@ -25,7 +26,6 @@ from entrypoints.verify_stream import (
     watched,
     workers,
 )
-from schemas.program import load_program
 from streams.app import redis_projection
 from streams.topic_reader import Record, read_until
 from streams.topics import TopicNames, ensure_topics

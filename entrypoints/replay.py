@@ -21,6 +21,8 @@ from typing import IO, Any
 
 import orjson
 
+from edge.member_events import STATUS_EVENTS, status_record
+from edge.translate import Undecodable, decode_external
 from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
 from loyalty import events as ev
@@ -29,8 +31,6 @@ from loyalty.inputs import Clock, Input, MemberInput
 from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.state import MemberState
-from schemas.member_events import STATUS_EVENTS, status_record
-from schemas.translate import Undecodable, decode_external
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
 _POSTINGS = ev.POSTING_EVENTS

@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 import orjson
 
 from config import Settings
+from edge.program_file import load_program
 from entrypoints.replay import member_json, replay
 from loyalty.program import Program
 from loyalty.state import MemberState
-from schemas.program import load_program
 from schemas.status import MemberStatus
 from streams import state_codec
 from streams.app import changelog_topic

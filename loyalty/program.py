@@ -1,6 +1,6 @@
 """A loyalty programme's rules as plain, frozen data.
 
-Loaded from YAML by `schemas.program` (pydantic validates straight into these dataclasses, so
+Loaded from YAML by `edge.program_file` (pydantic validates straight into these dataclasses, so
 errors carry the field path); the checks here are the business constraints pydantic cannot
 express by type. Decimal multipliers are exact; points are rounded once, in `loyalty.rounding`.
 """

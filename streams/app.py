@@ -11,8 +11,8 @@ from typing import Any
 import faust
 
 from config import Settings
+from edge.program_file import load_program
 from loyalty.program import Program
-from schemas.program import load_program
 from streams.agents import Runners, register_engine, register_metrics, register_projection
 from streams.metrics import Meter
 from streams.projection import MemberProjection, RedisMemberProjection

@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import orjson
 
+from edge.member_events import STATUS_EVENTS, status_record
+from edge.translate import Undecodable, decode_external
 from loyalty import events as ev
 from loyalty.book import Book, FollowUp, Outcome
 from loyalty.inputs import Clock, Input, MemberInput
@@ -32,9 +34,7 @@ from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
 from loyalty.state import MemberState
-from schemas.member_events import STATUS_EVENTS, status_record
 from schemas.status import MemberStatus, OpsAlert, OpsGrading, OpsProgress, OpsRecord
-from schemas.translate import Undecodable, decode_external
 from streams import exchange, state_codec
 from streams.codec import dead_letter
 from streams.partitioning import partition_of

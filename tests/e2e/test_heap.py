@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.program_file import load_program
 from entrypoints.heap import HeapPolicy
 from entrypoints.replay import replay
-from schemas.program import load_program
 from workload.generator import Workload
 
 ROOT = Path(__file__).resolve().parents[2]

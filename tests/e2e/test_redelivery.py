@@ -18,8 +18,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edge.program_file import load_program
 from entrypoints.replay import replay
-from schemas.program import load_program
 from workload.generator import Workload
 
 ROOT = Path(__file__).resolve().parents[2]

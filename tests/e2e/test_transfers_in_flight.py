@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 
+from edge.program_file import load_program
 from entrypoints.replay import ordered_outcomes, replay
 from loyalty.book import Book
 from loyalty.state import MemberState
-from schemas.program import load_program
 from streams.runner import status_json
 
 

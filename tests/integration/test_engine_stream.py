@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from config import Settings
+from edge.program_file import load_program
 from entrypoints.replay import replay
 from entrypoints.verify_stream import (
     StreamResult,
@@ -24,7 +25,6 @@ from entrypoints.verify_stream import (
 )
 from localinfra.process import free_port
 from localinfra.redis_server import RedisServer
-from schemas.program import load_program
 from streams.app import redis_projection
 from streams.topic_reader import Record, read_until
 from streams.topics import TopicNames, ensure_topics

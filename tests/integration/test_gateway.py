@@ -12,6 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from config import Settings
+from edge.program_file import load_program
+from edge.translate import decode_any
 from gateway.app import create_gateway
 from gateway.credentials import Credentials, CredentialsFile
 from gateway.publisher import Publisher
@@ -19,9 +21,7 @@ from localinfra.process import free_port
 from loyalty import events as ev
 from loyalty import inputs as i
 from loyalty.book import Book
-from schemas.program import load_program
 from schemas.status import MemberStatus
-from schemas.translate import decode_any
 from streams.projection import RedisMemberProjection
 from streams.topic_reader import Record, read_until
 from streams.topics import TopicNames, ensure_topics

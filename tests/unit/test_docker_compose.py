@@ -3,6 +3,7 @@ the application's own settings and the pinned broker version."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +71,11 @@ def test_host_ports_match_the_local_defaults(compose: dict[str, Any]) -> None:
 
 def test_the_image_contains_every_package(compose: dict[str, Any]) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in (
-        "loyalty",
-        "schemas",
-        "streams",
-        "config",
-        "localinfra",
-        "entrypoints",
-        "workload",
-        "gateway",
-    ):
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [pattern.rstrip("*") for pattern in included]
+    assert "loyalty" in packages and "edge" in packages
+    for package in packages:
         assert f"COPY {package} {package}" in dockerfile
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 import pytest
 
+from edge.program_file import load_program
 from entrypoints.replay import member_json, replay
 from loyalty.program import Program
-from schemas.program import load_program
 from streams import state_codec
 from streams.feed import file_messages, flush_messages
 from streams.partitioning import partition_of

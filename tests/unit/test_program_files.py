@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.program_file import ProgramError, load_program, parse_program
 from loyalty.program import ExpiryPolicy, FlightMethod
-from schemas.program import ProgramError, load_program, parse_program
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRLINE = (ROOT / "programs/airline.yaml").read_text()

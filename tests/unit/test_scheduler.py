@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
+from edge.translate import decode_external
 from loyalty.inputs import Clock
-from schemas.translate import decode_external
 from streams.scheduler import boundary, due, tick_line
 
 

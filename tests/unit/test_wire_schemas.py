@@ -7,10 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from edge.schema_export import all_json_schemas
+from edge.translate import Undecodable, decode_any, decode_external
 from loyalty import inputs as i
 from schemas.events import EXTERNAL_MODELS
-from schemas.export import all_json_schemas
-from schemas.translate import Undecodable, decode_any, decode_external
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"event_id": "e1", "member_id": "M1", "occurred_at": "2026-03-01T10:00:00+01:00"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from edge.program_file import parse_program
 from loyalty.program import Program
-from schemas.program import parse_program
 from tests.unit.core.world import TEST_PROGRAM
 
 STATUS_RULES = """

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from edge.member_events import status_record
 from loyalty import events as ev
 from loyalty import inputs as i
 from loyalty.book import Outcome
 from loyalty.program import Velocity
 from loyalty.state import DEBT_LOT
-from schemas.member_events import status_record
 from tests.unit.core.world import World, at, make_program, postings, rejected
 
 

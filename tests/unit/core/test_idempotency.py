@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from edge.program_file import ProgramError, parse_program
+from edge.translate import Undecodable, decode_external
 from loyalty import inputs as i
 from loyalty.identity import digest, key_of
 from loyalty.program import Windows
-from schemas.program import ProgramError, parse_program
-from schemas.translate import Undecodable, decode_external
 from tests.unit.core.world import World, at, make_program, rejected
 
 

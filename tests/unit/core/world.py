@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from edge.program_file import parse_program
 from loyalty import events as ev
 from loyalty import inputs as i
 from loyalty.book import Book, Outcome
 from loyalty.program import Program
 from loyalty.state import MemberState, Posting
-from schemas.program import parse_program
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 
+from edge.program_file import program_json_schema
 from schemas.events import EXTERNAL_MODELS, INTERNAL_MODELS
-from schemas.program import program_json_schema
 
 
 def all_json_schemas() -> dict[str, dict[str, object]]:
