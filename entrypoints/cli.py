@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 from config import Role, Settings
+from loyalty.program import Program
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
     verify.add_argument("--out", type=Path, help="keep replay output and worker logs here")
 
+    program = commands.add_parser("program", help="programme files: check")
+    program.add_argument("action", choices=["check"])
+    program.add_argument("path", type=Path, help="the programme (YAML)")
+
     schemas = commands.add_parser("schemas", help="export the JSON Schema of every wire model")
     schemas.add_argument("--out", type=Path, default=Path("schemas/json"))
     return parser
@@ -87,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "program":
+        from edge.program_summary import summarize
+
+        loaded = _load_program(args.path)  # exits 2 with every problem, path and line
+        assert isinstance(loaded, Program)
+        print(summarize(loaded), end="")
+        return 0
     if args.command == "schemas":
         from edge.schema_export import export_json_schemas
 
