@@ -121,3 +121,18 @@ def test_a_rule_across_fields_points_at_the_field_not_the_top_of_the_file() -> N
     line = line_of(text, "partner_dedupe_days")
     with pytest.raises(ProgramError, match=rf"windows\.partner_dedupe_days \(line {line}\)"):
         parse_program(text)
+
+
+def test_the_candidate_airline_differs_from_the_airline_where_it_says() -> None:
+    current = load_program(ROOT / "programs/airline.yaml")
+    candidate = load_program(ROOT / "programs/airline-2027.yaml")
+    assert candidate.tiers == current.tiers
+    gold = candidate.tier_rules.thresholds["gold"]
+    assert gold[0]["qualifying_miles"] == 60_000
+    assert current.tier_rules.thresholds["gold"][0]["qualifying_miles"] == 50_000
+    assert (candidate.expiry.policy, candidate.expiry.months) == (ExpiryPolicy.AFTER_EARNING, 24)
+    assert candidate.earn.partners["hotel-co"].points_per_unit == 4
+    # Everything else is the same programme.
+    assert candidate.earn.flights == current.earn.flights
+    assert candidate.retention_rules == current.retention_rules
+    assert candidate.grading == current.grading
