@@ -169,13 +169,6 @@ def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
         state.last_activity_on = event.on
     day = event.on.toordinal()
     state.activity_days[day] = state.activity_days.get(day, 0) + 1
-    memo = state.window_memo
-    if memo is not None:
-        age = memo[0] - day
-        if 0 <= age < memo[1]:
-            memo[2] += 1
-        elif memo[1] <= age < 2 * memo[1]:
-            memo[3] += 1
     if state.oldest_activity is not None and day < state.oldest_activity:
         state.oldest_activity = day
 
@@ -278,9 +271,6 @@ def _activity_pruned(state: MemberState, event: ev.ActivityPruned) -> None:
     for day in [d for d in state.activity_days if d < event.before]:
         del state.activity_days[day]
     state.oldest_activity = None
-    memo = state.window_memo
-    if memo is not None and event.before - 1 > memo[0] - 2 * memo[1]:
-        state.window_memo = None  # removed days that the memo counted
 
 
 def _rule_fired(state: MemberState, event: ev.RuleFired) -> None:
