@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from loyalty import inputs as i
 from schemas import events as w
@@ -27,17 +27,17 @@ def describe(exc: ValidationError, limit: int = 8) -> str:
 
 def decode_external(raw: bytes | str) -> i.Input:
     """Decode one external event (JSON) into a core input, or raise Undecodable."""
-    try:
-        model = w.EXTERNAL.validate_json(raw)
-    except ValidationError as exc:
-        raise Undecodable(describe(exc)) from None
-    return to_input(model)
+    return _decode(w.EXTERNAL, raw)
 
 
 def decode_any(raw: bytes | str) -> i.Input:
     """Like `decode_external`, also accepting the engine's internal follow-ups."""
+    return _decode(w.ANY, raw)
+
+
+def _decode(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
     try:
-        model = w.ANY.validate_json(raw)
+        model = adapter.validate_json(raw)
     except ValidationError as exc:
         raise Undecodable(describe(exc)) from None
     return to_input(model)

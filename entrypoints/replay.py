@@ -209,9 +209,9 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 inp = step.input
                 if isinstance(inp, Clock):
                     heap.at_clock()
-                summary.received_by_type[
-                    "clock" if isinstance(inp, Clock) else type(inp).__name__
-                ] += 1
+                    summary.received_by_type["clock"] += 1
+                else:
+                    summary.received_by_type[type(inp).__name__] += 1
                 _record(writer, summary, step.number, step.line, step.outcome, top=True)
         bar.close(read)
         summary.members = len(book.members)

@@ -15,10 +15,8 @@ Stable across processes (Python's `hash()` is salted), so the stream and replay 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 
 from loyalty import inputs as i
@@ -37,33 +35,13 @@ def key_of(inp: i.MemberInput | i.Clock) -> str:
 def digest(inp: i.MemberInput | i.Clock) -> str:
     """A digest of the input's meaning (see the module docstring)."""
     kind = type(inp)
-    command = kind in _COMMAND_TYPES and bool(inp.command_id)  # type: ignore[union-attr]
-    get = _GETTERS.get((kind, command))
-    if get is None:
-        get = _getter(kind, command)
-    values: list[Any] = [kind.__name__, *get(inp)]
-    for index, value in enumerate(values):
-        kind_of = type(value)
-        if kind_of is Decimal:
-            values[index] = value.normalize()  # 100, 100.0 and 1E+2 are one value: 1E+2
-        elif kind_of is i.Flight or kind_of is tuple:
-            values[index] = _value(value)
+    command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
+    values: list[Any] = [kind.__name__]
+    for name in _content_fields(kind, command):
+        values.append(_value(getattr(inp, name)))
     # repr of str, int, None, UTC datetimes, dates and normalised decimals is stable across
     # processes and runs in C; it is what the digest covers.
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
-
-
-_COMMAND_TYPES = frozenset(_COMMANDS)
-_GETTERS: dict[tuple[type, bool], Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _getter(kind: type, command: bool) -> Callable[[Any], tuple[Any, ...]]:
-    """The content fields' values as a tuple, in declaration order (one C call per input)."""
-    names = _content_fields(kind, command)
-    get: Callable[[Any], Any] = attrgetter(*names)
-    getter = (lambda inp: (get(inp),)) if len(names) == 1 else get
-    _GETTERS[kind, command] = getter
-    return getter
 
 
 def _value(value: Any) -> Any:
