@@ -160,4 +160,17 @@ def summarize(program: Program) -> str:
             f"{', '.join(g.segment_by) or 'one segment'}: {bands}"
         )
     lines.append(f"duplicate horizon: {program.windows.duplicate_horizon_days} days")
+    value = program.valuation
+    if value is None:
+        lines.append("valuation: none (the liability report shows points only)")
+    else:
+        breakage = (
+            "estimated from history"
+            if value.expected_breakage is None
+            else f"{_num(value.expected_breakage * 100)}% expected"
+        )
+        lines.append(
+            f"valuation: {_num(value.value_per_point)} {value.currency} per point; "
+            f"breakage {breakage}"
+        )
     return "\n".join(lines) + "\n"

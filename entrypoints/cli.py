@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import get_args
 
@@ -61,10 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, required=True)
 
     report = commands.add_parser("report", help="reports over an events file")
-    report.add_argument("kind", choices=["grades"])
+    report.add_argument("kind", choices=["grades", "liability"])
     report.add_argument("events", type=Path)
     report.add_argument("--program", type=Path, required=True)
     report.add_argument("--out", type=Path, required=True)
+    report.add_argument(
+        "--as-of", type=date.fromisoformat, help="liability: at the end of this day (YYYY-MM-DD)"
+    )
 
     verify = commands.add_parser(
         "verify-stream", help="run the stream engine on a file and compare it with replay"
@@ -215,6 +219,15 @@ def _report(args: argparse.Namespace) -> int:
 
     program = _load_program(args.program)
     assert isinstance(program, Program)
+    if args.kind == "liability":
+        from entrypoints.liability import report_liability
+
+        if not args.events.exists():
+            print(f"{args.events}: no such file", file=sys.stderr)
+            return 2
+        text, report, _ = report_liability(program, args.events, args.out, args.as_of)
+        print(text)
+        return 0 if report["reconciliation"]["exact"] else 1
     if program.grading is None:
         print(f"{args.program}: the programme defines no grading", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -153,16 +153,19 @@ class Step:
     error: str = ""
 
 
-def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
-    """Drive `book` over event lines in the engine's order (loyalty/ordering.py): clocks cut
-    epochs, and inside an epoch inputs go by event time. Every reader of an events file
-    (replay, reports) goes through here, so they cannot disagree with the engine."""
+Line = tuple[int, bytes, Input | None, str]  # number, raw line, decoded input (or None), error
+
+
+def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]) -> Iterator[Line]:
+    """Event lines in the engine's order (loyalty/ordering.py): clocks cut epochs, and inside
+    an epoch inputs go by event time. `is_new_clock` is asked when a clock's line is reached,
+    before the epoch it closes is handed out (a repeated clock closes none)."""
     epoch: list[tuple[tuple[datetime, int, int], bytes, MemberInput]] = []
 
-    def apply_epoch() -> Iterator[Step]:
+    def flush() -> Iterator[Line]:
         epoch.sort(key=lambda entry: entry[0])
         for key, line, inp in epoch:
-            yield Step(key[2], line, inp, book.handle(inp))
+            yield key[2], line, inp, ""
         epoch.clear()
 
     for number, line in enumerate(lines, 1):
@@ -171,15 +174,26 @@ def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
         try:
             inp = decode_external(line)
         except Undecodable as exc:
-            yield Step(number, line, None, error=str(exc))
+            yield number, line, None, str(exc)
             continue
         if isinstance(inp, Clock):
-            if book.clock_status(inp) == "new":
-                yield from apply_epoch()  # a new clock closes the epoch; a repeated one does not
-            yield Step(number, line, inp, book.handle(inp))
+            if is_new_clock(inp):
+                yield from flush()
+            yield number, line, inp, ""
         else:
             epoch.append((order_key(inp, number), line, inp))
-    yield from apply_epoch()
+    yield from flush()
+
+
+def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
+    """Drive `book` over event lines in the engine's order. Every reader of an events file
+    (replay, reports, what-if) goes through `ordered_inputs`, so they cannot disagree with
+    the engine."""
+    for number, line, inp, error in ordered_inputs(lines, lambda c: book.clock_status(c) == "new"):
+        if inp is None:
+            yield Step(number, line, None, error=error)
+        else:
+            yield Step(number, line, inp, book.handle(inp))
 
 
 def replay(events: Path, program: Program, out: Path, progress: bool | None = None) -> Summary:

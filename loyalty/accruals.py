@@ -40,12 +40,14 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         p.sale_id not in state.sales, Code.DUPLICATE_SALE, f"sale {p.sale_id} was already credited"
     )
     day = p.at.date()
-    points, credits = purchase_earn(rule, program, state.tier, amount, p.category, day)
+    points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
     gate = daily_gate(state, program, p.event_id, p.at, points, "purchase", ref=p.sale_id)
     events: list[ev.DomainEvent] = [*gate.events]
     lot = None
     if gate.points:
-        earned = credit(state, program, p.event_id, "earn", gate.points, p.at, "purchase")
+        earned = credit(
+            state, program, p.event_id, "earn", gate.points, p.at, "purchase", promotion=promoted
+        )
         lot = earned.posting.lot_id
         events.append(earned)
     bonus = _purchase_bonus(state, program, day)
@@ -159,12 +161,14 @@ def _segment_events(
         Code.SEGMENT_ALREADY_CREDITED,
         f"segment {flight.segment_id} was already credited",
     )
-    points, credits = flight_earn(program, state.tier, flight)
+    points, credits, promoted = flight_earn(program, state.tier, flight)
     gate = daily_gate(state, program, event_id, at, points, "flight", ref=flight.segment_id)
     events: list[ev.DomainEvent] = [*gate.events]
     lot = None
     if gate.points:
-        earned = credit(state, program, event_id, kind, gate.points, at, "flight")
+        earned = credit(
+            state, program, event_id, kind, gate.points, at, "flight", promotion=promoted
+        )
         lot = earned.posting.lot_id
         events.append(earned)
     events += qualifying(state, event_id, kind, credits, at)
@@ -227,13 +231,17 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
         f"{a.partner_id} transaction {a.partner_txn_id} was already credited",
     )
     day = a.at.date()
-    points = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
+    points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
     gate = daily_gate(
         state, program, a.event_id, a.at, points, "partner", a.partner_id, rule.daily_cap
     )
     events: list[ev.DomainEvent] = [*gate.events]
     if gate.points:
-        events.append(credit(state, program, a.event_id, "earn", gate.points, a.at, "partner"))
+        events.append(
+            credit(
+                state, program, a.event_id, "earn", gate.points, a.at, "partner", promotion=promoted
+            )
+        )
     forget = day - timedelta(days=program.windows.partner_dedupe_days)
     events += [
         ev.PartnerTransactionRecorded(key, day, forget),

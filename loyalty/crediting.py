@@ -29,7 +29,10 @@ def credit(
     source: str,
     reason: str | None = None,
     operator_id: str | None = None,
+    promotion: int = 0,
 ) -> ev.PointsCredited:
+    """Points into a lot. `source` is where they came from (purchase, flight, partner, transfer,
+    adjustment; bonus kinds are recorded as "bonus"), `promotion` the share a promotion added."""
     earned_on = earning_day(state, at)
     unlock_on = earned_on
     if source in program.pending.applies_to and program.pending.days:
@@ -49,7 +52,10 @@ def credit(
         reason=reason,
         operator_id=operator_id,
     )
-    return ev.PointsCredited(posting, earned_on, unlock_on, expires_on)
+    origin = "bonus" if kind.startswith("bonus") else source
+    return ev.PointsCredited(
+        posting, earned_on, unlock_on, expires_on, origin, min(promotion, points)
+    )
 
 
 def debit(

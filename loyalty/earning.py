@@ -35,21 +35,22 @@ def promotion_multiplier(
 
 def purchase_earn(
     rule: PurchaseEarn, program: Program, tier: str, amount: Decimal, category: str, on: date
-) -> tuple[int, dict[str, int]]:
-    """(points, qualifying credit) for a purchase of `amount` in the base currency."""
+) -> tuple[int, dict[str, int], int]:
+    """(points, qualifying credit, the points a promotion added) for a purchase of `amount` in
+    the base currency."""
     qualifying = {q: to_points(amount * rate) for q, rate in rule.qualifying_per_unit.items()}
     if amount < rule.min_amount:
-        return 0, qualifying
-    exact = (
-        amount
-        * rule.points_per_unit[tier]
-        * rule.category_multipliers.get(category, ONE)
-        * promotion_multiplier(program, "purchase", category, tier, on)
-    )
-    points = max(to_points(exact), rule.min_points)
-    if rule.max_points is not None:
-        points = min(points, rule.max_points)
-    return points, qualifying
+        return 0, qualifying, 0
+    base = amount * rule.points_per_unit[tier] * rule.category_multipliers.get(category, ONE)
+    promo = promotion_multiplier(program, "purchase", category, tier, on)
+    points = _bounded(rule, to_points(base * promo))
+    added = points - _bounded(rule, to_points(base)) if promo != ONE else 0
+    return points, qualifying, added
+
+
+def _bounded(rule: PurchaseEarn, points: int) -> int:
+    points = max(points, rule.min_points)
+    return points if rule.max_points is None else min(points, rule.max_points)
 
 
 def carrier_rule(program: Program, carrier: str) -> CarrierEarn:
@@ -62,8 +63,8 @@ def carrier_rule(program: Program, carrier: str) -> CarrierEarn:
     return rule
 
 
-def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[str, int]]:
-    """(points, qualifying credit) for one flown segment."""
+def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[str, int], int]:
+    """(points, qualifying credit, the points a promotion added) for one flown segment."""
     rule = carrier_rule(program, flight.carrier)
     assert program.earn.flights is not None  # carrier_rule found a rule
     flights = program.earn.flights
@@ -79,12 +80,14 @@ def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[
         flight.fare_class, rule.default_fare_class_multiplier
     )
     if rule.method is FlightMethod.REVENUE:
-        points = to_points(eligible * rule.points_per_unit[tier] * promo)
+        exact = eligible * rule.points_per_unit[tier]
+        points = to_points(exact * promo)
         qualifying_miles = flight.distance_miles
     else:
         base = max(distance * fare_multiplier, Decimal(rule.minimum_per_segment))
         bonus = distance * rule.cabin_bonus.get(flight.cabin, Decimal(0))
-        points = to_points((base + bonus) * promo)
+        exact = base + bonus
+        points = to_points(exact * promo)
         qualifying_miles = to_points(distance * fare_multiplier)
     qualifying: dict[str, int] = {}
     if flights.qualifying_miles:
@@ -93,7 +96,8 @@ def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[
         qualifying[flights.qualifying_segments] = 1
     if flights.qualifying_spend and rule.method is FlightMethod.REVENUE:
         qualifying[flights.qualifying_spend] = to_points(eligible)
-    return points, qualifying
+    added = points - to_points(exact) if promo != ONE else 0
+    return points, qualifying, added
 
 
 def partner_earn(
@@ -104,11 +108,13 @@ def partner_earn(
     amount: Decimal | None,
     points: int | None,
     on: date,
-) -> int:
-    """Points for a partner accrual before caps: given points, or amount x rate."""
+) -> tuple[int, int]:
+    """(points before caps: given points or amount x rate, the points a promotion added)."""
     promo = promotion_multiplier(program, "partner", category, tier, on)
     if points is not None:
-        return to_points(Decimal(points) * promo)
-    assert amount is not None
-    exact = amount * rule.points_per_unit * rule.category_multipliers.get(category, ONE) * promo
-    return to_points(exact)
+        exact = Decimal(points)
+    else:
+        assert amount is not None
+        exact = amount * rule.points_per_unit * rule.category_multipliers.get(category, ONE)
+    earned = to_points(exact * promo)
+    return earned, earned - to_points(exact) if promo != ONE else 0

@@ -32,6 +32,10 @@ class PointsCredited:
     earned_on: date
     unlock_on: date
     expires_on: date | None
+    # Where the points came from (purchase, flight, partner, bonus, transfer, adjustment) and
+    # how many of them a promotion added: the liability report splits the balance by these.
+    source: str = ""
+    promotion: int = 0
 
 
 @dataclass(slots=True)

@@ -233,6 +233,24 @@ class Windows:
 
 
 @dataclass(frozen=True)
+class Valuation:
+    """What a point is worth to finance: the liability report's deferred-revenue view
+    (outstanding x value_per_point x (1 - expected breakage))."""
+
+    currency: str
+    value_per_point: Decimal  # in `currency`, e.g. 0.0125
+    # Management's estimate of the share of points that will never be redeemed. When absent
+    # the report estimates it from the history (see docs/liability.md).
+    expected_breakage: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _non_negative(value_per_point=self.value_per_point)
+        breakage = self.expected_breakage
+        if breakage is not None and not Decimal(0) <= breakage < Decimal(1):
+            raise FieldError("expected_breakage", f"must be in [0, 1), got {breakage}")
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     base_currency: str
@@ -252,6 +270,7 @@ class Program:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     # The attributes enrolments carry in `segment` (e.g. home_market): what segment_by may name.
     member_attributes: tuple[str, ...] = ()
+    valuation: Valuation | None = None
 
     def __post_init__(self) -> None:
         if not self.tiers:
