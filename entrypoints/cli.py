@@ -79,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
     verify.add_argument("--out", type=Path, help="keep replay output and worker logs here")
 
+    whatif = commands.add_parser(
+        "whatif", help="the same history under two programmes: report.json and report.html"
+    )
+    whatif.add_argument("events", type=Path)
+    whatif.add_argument("--baseline", type=Path, required=True, help="the programme in force")
+    whatif.add_argument("--candidate", type=Path, required=True, help="the programme weighed")
+    whatif.add_argument("--out", type=Path, required=True)
+    whatif.add_argument(
+        "--as-of", type=date.fromisoformat, help="at the end of this day (YYYY-MM-DD)"
+    )
+
     program = commands.add_parser("program", help="programme files: check")
     program.add_argument("action", choices=["check"])
     program.add_argument("path", type=Path, help="the programme (YAML)")
@@ -96,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "whatif":
+        return _whatif(args)
     if args.command == "program":
         from edge.program_summary import summarize
 
@@ -235,6 +248,26 @@ def _report(args: argparse.Namespace) -> int:
         print(f"{args.events}: no such file", file=sys.stderr)
         return 2
     print(report_grades(program, args.events, args.out))
+    return 0
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    import time
+
+    from entrypoints.whatif import headline, whatif
+
+    baseline, candidate = _load_program(args.baseline), _load_program(args.candidate)
+    assert isinstance(baseline, Program) and isinstance(candidate, Program)
+    if not args.events.exists():
+        print(f"{args.events}: no such file", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    report = whatif(args.events, baseline, candidate, args.out, args.as_of)
+    print(headline(report))
+    print(
+        f"in {time.perf_counter() - started:.1f}s -> {args.out / 'report.json'}, "
+        f"{args.out / 'report.html'}"
+    )
     return 0
 
 
