@@ -1,4 +1,5 @@
-"""JSON Schema files for every wire model and the programme file (`loyalty schemas`)."""
+"""JSON Schema files for every wire model and the programme file, and the AsyncAPI 3 document
+of every topic (`loyalty schemas`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import orjson
 
+from edge.asyncapi import asyncapi_document
 from edge.program_file import program_json_schema
 from schemas.events import EXTERNAL_MODELS, INTERNAL_MODELS
 
@@ -16,6 +18,7 @@ def all_json_schemas() -> dict[str, dict[str, object]]:
         kind = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
         schemas[f"event.{kind}.json"] = model.model_json_schema()
     schemas["program.json"] = program_json_schema()
+    schemas["asyncapi.json"] = asyncapi_document()
     return schemas
 
 

@@ -94,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     program.add_argument("action", choices=["check"])
     program.add_argument("path", type=Path, help="the programme (YAML)")
 
-    schemas = commands.add_parser("schemas", help="export the JSON Schema of every wire model")
+    schemas = commands.add_parser(
+        "schemas", help="export the JSON Schema of every wire model and the AsyncAPI document"
+    )
+    schemas.add_argument("action", nargs="?", choices=["export"], default="export")
     schemas.add_argument("--out", type=Path, default=Path("schemas/json"))
     return parser
 
