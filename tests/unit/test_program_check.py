@@ -31,6 +31,7 @@ def test_the_summary_shows_tiers_earning_expiry_and_barriers(
     assert "fee 10% (min 100)" in out
     assert "restrict-outbound-high-tier-decline: restrict_transfers when tier_at_least=gold" in out
     assert "grading: qualifying_spend every 3 months within home_market: K 20%, O 30%, P 50%" in out
+    assert "valuation: 0.011 EUR per point; breakage estimated from history" in out
 
 
 def test_lot_expiry_reads_per_lot(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,3 +53,20 @@ def test_an_invalid_programme_exits_2_with_path_line_and_allowed_values(
     err = capsys.readouterr().err
     assert "pending.applies_to.0 (line 5)" in err
     assert "'purchase', 'flight' or 'partner'" in err
+
+
+def test_a_valuation_with_a_breakage_estimate_is_summarised_and_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "programs/retail.yaml").read_text()
+    given = text.replace(
+        'value_per_point: "0.005"', 'value_per_point: "0.005"\n  expected_breakage: "0.2"'
+    )
+    (tmp_path / "p.yaml").write_text(given)
+    assert main(["program", "check", str(tmp_path / "p.yaml")]) == 0
+    assert "valuation: 0.005 EUR per point; breakage 20% expected" in capsys.readouterr().out
+    (tmp_path / "bad.yaml").write_text(given.replace('"0.2"', '"1.5"'))
+    with pytest.raises(SystemExit) as exit_:
+        main(["program", "check", str(tmp_path / "bad.yaml")])
+    assert exit_.value.code == 2
+    assert "valuation.expected_breakage" in capsys.readouterr().err
