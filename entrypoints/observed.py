@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO
 
+from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
 from entrypoints.replay import ordered_inputs
 from loyalty import events as ev
@@ -119,20 +120,26 @@ def run_books(
                 bar.update(read)
             yield line
 
-    with events.open("rb") as source:
-        lines = ordered_inputs(counted(source), lambda c: first.clock_status(c) == "new")
-        for _number, _line, inp, _error in lines:
-            run.lines += 1
-            if inp is None:
-                run.undecodable += 1
-                continue
-            if end is not None and inp.at > end:
-                run.after_as_of += 1
-                continue
-            if run.latest is None or inp.at > run.latest:
-                run.latest = inp.at
-            for observed in run.books:
-                observed.handle(inp)
+    heap = HeapPolicy()  # as in replay: long-lived member states out of the collector's way
+    try:
+        with events.open("rb") as source:
+            lines = ordered_inputs(counted(source), lambda c: first.clock_status(c) == "new")
+            for _number, _line, inp, _error in lines:
+                run.lines += 1
+                if inp is None:
+                    run.undecodable += 1
+                    continue
+                if end is not None and inp.at > end:
+                    run.after_as_of += 1
+                    continue
+                if run.latest is None or inp.at > run.latest:
+                    run.latest = inp.at
+                for observed in run.books:
+                    observed.handle(inp)
+                if isinstance(inp, Clock):
+                    heap.at_clock()
+    finally:
+        heap.close()
     bar.close(read)
     for observed in run.books:
         observed.finish(as_of or run.as_of)

@@ -167,9 +167,10 @@ def headline(report: dict[str, Any]) -> str:
         f"  expired {a['expired']:,} -> {b['expired']:,}",
     ]
     if "deferred_revenue" in c:
+        before = Decimal(a["liability"]["valuation"]["deferred_revenue"])
+        after = Decimal(b["liability"]["valuation"]["deferred_revenue"])
         lines.append(
-            f"  deferred revenue {a['liability']['valuation']['deferred_revenue']} -> "
-            f"{b['liability']['valuation']['deferred_revenue']} {c['currency']} "
+            f"  deferred revenue {before:,} -> {after:,} {c['currency']} "
             f"({Decimal(c['deferred_revenue']):+,} {c['currency']})"
         )
     return "\n".join(lines)
