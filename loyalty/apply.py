@@ -168,7 +168,15 @@ def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
     if state.last_activity_on is None or event.on > state.last_activity_on:
         state.last_activity_on = event.on
     day = event.on.toordinal()
-    state.activity_days[day] = state.activity_days.get(day, 0) + 1
+    days = state.activity_days
+    if days and day not in days and day < next(reversed(days)):
+        # Activity days arrive in order (an activity is dated on the member's current day
+        # at the earliest); should one ever not, the dict is re-sorted: window counts
+        # bisect over it (loyalty.lifecycle.window_counts).
+        days[day] = 1
+        state.activity_days = dict(sorted(days.items()))
+    else:
+        days[day] = days.get(day, 0) + 1
     if state.oldest_activity is not None and day < state.oldest_activity:
         state.oldest_activity = day
 

@@ -15,7 +15,7 @@ Stable across processes (Python's `hash()` is salted), so the stream and replay 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +50,8 @@ def _value(value: Any) -> Any:
         return value.normalize()  # 100, 100.0 and 1E+2 are one value: Decimal('1E+2')
     if kind is tuple:
         return tuple(_value(v) for v in value)
-    if is_dataclass(value):
+    # The type's own attribute, not `is_dataclass`: that helper costs ~2% of a replay here.
+    if hasattr(kind, "__dataclass_fields__"):
         return (kind.__name__, *(_value(getattr(value, n)) for n in _field_names(kind)))
     return value
 

@@ -13,6 +13,7 @@ limit (the only days on which time alone can change the stage's inputs in a way 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
 
 from loyalty.program import Program
@@ -21,15 +22,21 @@ from loyalty.state import MemberState
 
 
 def window_counts(state: MemberState, program: Program, today: date) -> tuple[int, int]:
-    """(latest, previous) window activity counts."""
+    """(latest, previous) window activity counts.
+
+    `activity_days` is kept in ascending day order (see `loyalty.apply._activity`), so both
+    windows are slices found by bisection and summed in C: the two filtering passes this
+    replaces were the hottest code of a replay (~9%)."""
     window = program.lifecycle.window_days
     now = today.toordinal()
     split, start = now - window, now - 2 * window  # latest: (split, now], previous: (start, split]
-    items = state.activity_days.items()
-    # Two C-driven passes beat one Python loop with branches (profiled: the hottest function).
-    latest = sum([count for day, count in items if split < day <= now])
-    previous = sum([count for day, count in items if start < day <= split])
-    return latest, previous
+    days = state.activity_days
+    keys = list(days)
+    counts = list(days.values())
+    end = bisect_right(keys, now)
+    middle = bisect_right(keys, split, 0, end)
+    first = bisect_right(keys, start, 0, middle)
+    return sum(counts[middle:end]), sum(counts[first:middle])
 
 
 def oldest_activity(state: MemberState) -> int | None:

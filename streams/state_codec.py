@@ -141,7 +141,8 @@ def decode(raw: bytes) -> MemberState:
     state.class_code = s["class_code"]
     state.grading_volume = s["grading_volume"]
     state.stage = s["stage"]
-    state.activity_days = {int(day): count for day, count in s["activity_days"].items()}
+    # In day order, as the rulebook keeps it (window counts bisect over it).
+    state.activity_days = dict(sorted((int(d), n) for d, n in s["activity_days"].items()))
     state.rules_fired = {rule: date.fromisoformat(day) for rule, day in s["rules_fired"].items()}
     state.version = s["version"]
     return state
