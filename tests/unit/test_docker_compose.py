@@ -33,7 +33,7 @@ def engine_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Set
 
 def test_it_has_kafka_redis_topic_setup_and_a_scalable_worker(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"kafka", "redis", "topics", "worker", "projection", "gateway"} <= set(services)
+    assert {"kafka", "redis", "topics", "worker", "projection", "gateway", "clock"} <= set(services)
     assert services["worker"]["deploy"]["replicas"] >= 2
     assert "ports" not in services["worker"], "a fixed host port would stop --scale"
     assert services["worker"]["command"] == ["loyalty", "worker", "--role", "engine"]
@@ -89,3 +89,14 @@ def test_the_gateway_shares_the_engine_settings_and_gets_its_credentials_as_a_se
     assert f"{settings.gateway_port}:{settings.gateway_port}" in gateway["ports"]
     assert str(settings.gateway_credentials).startswith("/run/secrets/")
     assert gateway["command"] == ["loyalty", "gateway"]
+
+
+def test_one_clock_ticks_every_few_seconds(compose: dict[str, Any]) -> None:
+    """Without ticks nothing is applied (tests/integration/test_compose_topology.py runs the
+    topology and checks an input is); ticks belong to the deployment, not to a worker."""
+    clock = compose["services"]["clock"]
+    argv = clock["command"]
+    assert argv[:2] == ["loyalty", "clock"]
+    assert float(argv[argv.index("--every") + 1]) <= 5
+    assert clock["deploy"]["replicas"] == 1
+    assert clock["environment"] == compose["services"]["worker"]["environment"]
