@@ -55,7 +55,7 @@ def table(report: dict[str, Any]) -> str:
         )
     lines += ["", "by source:"]
     lines += [f"  {s:<12} {n:>14,}" for s, n in report["by_source"].items()]
-    lines += ["", "by expiry month:"]
+    lines += ["", f"by expiry month ({report['expiry_basis']}):"]
     lines += [f"  {m:<12} {n:>14,}" for m, n in report["by_expiry_month"].items()]
     lines += [
         "",

@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from loyalty.accounting import Accounts, month_of
-from loyalty.program import Program
+from loyalty.calendar import add_months
+from loyalty.program import ExpiryPolicy, Program
 from loyalty.state import DEBT_LOT, MemberState
 
 CENT = Decimal("0.01")
@@ -82,8 +83,7 @@ def liability(
             state_of = "available" if lot.unlock_on <= as_of else "pending"
             totals[state_of] += lot.remaining
             tier[state_of] += lot.remaining
-            expiry = month_of(lot.expires_on) if lot.expires_on is not None else "never"
-            by_expiry[expiry] += lot.remaining
+            by_expiry[_expiry_month(program, state, lot.expires_on)] += lot.remaining
         held = sum(h.points for h in state.held)
         totals["held"] += held
         tier["held"] += held
@@ -105,6 +105,7 @@ def liability(
             "debt": totals["debt"],
         },
         "by_expiry_month": dict(sorted(by_expiry.items())),
+        "expiry_basis": _expiry_basis(program),
         "by_tier": {
             tier: {k: c[k] for k in ("members", "available", "pending", "held", "debt")}
             for tier, c in by_tier.items()
@@ -157,6 +158,27 @@ def liability(
             "deferred_revenue": str(money(deferred)),
         }
     return report
+
+
+def _expiry_month(program: Program, state: MemberState, lot_expiry: date | None) -> str:
+    """When a lot's points expire if nothing else happens: its own expiry day, or under an
+    inactivity policy the day the member's whole balance lapses without further activity."""
+    expiry = program.expiry
+    if expiry.policy is ExpiryPolicy.INACTIVITY and state.last_activity_on is not None:
+        return month_of(add_months(state.last_activity_on, expiry.months))
+    return "never" if lot_expiry is None else month_of(lot_expiry)
+
+
+def _expiry_basis(program: Program) -> str:
+    expiry = program.expiry
+    if expiry.policy is ExpiryPolicy.INACTIVITY:
+        return (
+            f"the whole balance lapses {expiry.months} months after the member's last "
+            "activity: the month it would if no activity follows"
+        )
+    if expiry.policy is ExpiryPolicy.AFTER_EARNING:
+        return f"each lot expires {expiry.months} months after it was earned"
+    return "points do not expire"
 
 
 def _share(part: int, whole: int) -> str | None:

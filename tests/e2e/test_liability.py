@@ -214,3 +214,22 @@ def test_the_liability_is_exact_for_any_history(
     assert check["source_mismatches"] == 0
     cohorts = report["cohorts"].values()
     assert sum(c["outstanding"] for c in cohorts) == report["outstanding"]["redeemable"]
+
+
+def test_under_an_inactivity_policy_the_balance_is_bucketed_by_its_lapse_month(
+    tmp_path: Path,
+) -> None:
+    airline = load_program(ROOT / "programs/airline.yaml")  # 24 months without activity
+    events = _write(
+        tmp_path / "events.jsonl",
+        [
+            {**_enrol("A1"), "segment": {"home_market": "SE"}},
+            _buy("A1", "2026-03-10", "200", "a1"),
+            _buy("A1", "2026-05-20", "100", "a2"),  # the last activity: lapse on 2028-05-20
+        ],
+    )
+    _, report, _ = report_liability(airline, events, tmp_path / "out", date(2026, 12, 31))
+    redeemable = report["outstanding"]["redeemable"]
+    assert redeemable > 0
+    assert report["by_expiry_month"] == {"2028-05": redeemable}
+    assert "after the member's last activity" in report["expiry_basis"]
