@@ -179,19 +179,20 @@ def tier_chart(tiers: list[str], a: dict[str, Any], b: dict[str, Any]) -> str:
     to nothing: it is then left out of the drawing (its numbers stay in the table)."""
     drawn, note = tiers, ""
     base, rest = tiers[0], tiers[1:]
-    biggest_rest = max([a["tiers"][t] for t in rest] + [b["tiers"].get(t, 0) for t in rest] + [0])
-    if rest and a["tiers"][base] > 5 * max(biggest_rest, 1):
+    x, y = a["tiers"], b["tiers"]
+    biggest_rest = max([x.get(t, 0) for t in rest] + [y.get(t, 0) for t in rest] + [0])
+    if rest and x.get(base, 0) > 5 * max(biggest_rest, 1):
         drawn = rest
         note = (
-            f'<p class="method">The base tier ({escape(base)}: {_n(a["tiers"][base])} &rarr; '
-            f"{_n(b['tiers'].get(base, 0))} members) is left out of the chart so the tiers "
-            "above it can be read; it is in the table.</p>"
+            f'<p class="method">The base tier ({escape(base)}: {_n(x.get(base, 0))} &rarr; '
+            f"{_n(y.get(base, 0))} members) is left out of the chart so the tiers above it "
+            "can be read; it is in the table.</p>"
         )
     bars = grouped_bars(
         drawn,
         [
-            (a["program"], BASE, [a["tiers"][t] for t in drawn]),
-            (b["program"], CAND, [b["tiers"].get(t, 0) for t in drawn]),
+            (a["program"], BASE, [x.get(t, 0) for t in drawn]),
+            (b["program"], CAND, [y.get(t, 0) for t in drawn]),
         ],
     )
     return bars + note
@@ -200,7 +201,8 @@ def tier_chart(tiers: list[str], a: dict[str, Any], b: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     a, b, cost, movers = report["baseline"], report["candidate"], report["cost"], report["movers"]
     la, lb = a["liability"], b["liability"]
-    tiers = list(a["tiers"])
+    # The baseline's tiers, then any the candidate adds (a candidate may rename or add tiers).
+    tiers = [*a["tiers"], *(t for t in b["tiers"] if t not in a["tiers"])]
     sources = sorted(set(a["earned_by_source"]) | set(b["earned_by_source"]))
     months = sorted(set(a["outstanding_by_month"]) | set(b["outstanding_by_month"]))
     bands = sorted(set(a["class_bands"]) | set(b["class_bands"]))

@@ -13,11 +13,12 @@ import orjson
 import pytest
 
 import entrypoints.replay as replay_module
+from edge.program_file import load_program
 from entrypoints.generate import generate
 from entrypoints.liability import report_liability
 from entrypoints.whatif import whatif
 from loyalty.program import PurchaseEarn
-from tests.e2e.test_liability import HISTORY, RETAIL, _write
+from tests.e2e.test_liability import HISTORY, RETAIL, ROOT, _write
 
 AS_OF = date(2027, 1, 31)
 
@@ -123,3 +124,20 @@ def test_the_progress_bar_shows_on_request_and_is_quiet_otherwise(
     assert capsys.readouterr().err == ""  # stderr is not a terminal here
     whatif(events, RETAIL, _candidate(), tmp_path / "b", AS_OF, progress=True)  # type: ignore[arg-type]
     assert "what-if [" in capsys.readouterr().err
+
+
+def test_programmes_with_different_tiers_compare_without_losing_any(tmp_path: Path) -> None:
+    """A candidate may be a different programme altogether (other tiers, other currency):
+    every tier of both shows, and nothing crashes."""
+    events = _write(tmp_path / "events.jsonl", HISTORY)
+    airline = load_program(ROOT / "programs/airline.yaml")
+    report = whatif(events, RETAIL, airline, tmp_path / "out", AS_OF, progress=False)
+    assert set(report["baseline"]["tiers"]) == {"member", "plus", "key"}
+    assert set(report["candidate"]["tiers"]) == {"blue", "silver", "gold", "platinum", "diamond"}
+    assert {(p["from"], p["to"]) for p in report["movers"]["tier"]} == {
+        ("member", "blue"),
+        ("plus", "blue"),
+    }
+    html = (tmp_path / "out/report.html").read_text()
+    for tier in ("member", "plus", "key", "blue", "diamond"):
+        assert f"<td>{tier}</td>" in html
