@@ -175,3 +175,35 @@ def test_a_member_can_move_up_while_its_own_volume_fell() -> None:
     limits_1, limits_2 = thresholds(GRADING, Counter(first)), thresholds(GRADING, Counter(second))
     assert band_for(GRADING, limits_1, 600, True) == "O"
     assert band_for(GRADING, limits_2, 250, True) == "K"  # volume fell from 600, band went up
+
+
+@common
+@given(
+    days=st.lists(st.integers(0, 400), max_size=60),
+    today=st.integers(0, 500),
+)
+def test_window_counts_equal_a_plain_count_whatever_order_activity_arrives_in(
+    days: list[int], today: int
+) -> None:
+    """Window counts bisect over the member's activity days; however the days arrive (in
+    order, as the rulebook dates them, or not), the counts are those of a plain count."""
+    from datetime import date, timedelta
+
+    from loyalty import events as ev
+    from loyalty.apply import apply
+    from loyalty.lifecycle import window_counts
+
+    start = date(2026, 1, 1)
+    state = apply(None, ev.Enrolled("M1", at(0), start, PROGRAM.tiers[0], ()))
+    for day in days:
+        apply(state, ev.ActivityRecorded(start + timedelta(days=day)))
+    assert list(state.activity_days) == sorted(state.activity_days)
+    now = (start + timedelta(days=today)).toordinal()
+    window = PROGRAM.lifecycle.window_days
+    latest = sum(1 for d in days if now - window < (start + timedelta(days=d)).toordinal() <= now)
+    previous = sum(
+        1
+        for d in days
+        if now - 2 * window < (start + timedelta(days=d)).toordinal() <= now - window
+    )
+    assert window_counts(state, PROGRAM, start + timedelta(days=today)) == (latest, previous)
