@@ -29,24 +29,16 @@ import localinfra
 from bench.workload import ROOT, cached_workload
 from config import Settings
 from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
+from schemas import events as wire
 from streams.partitioning import partition_of
 from streams.scheduler import run_scheduler
 from streams.topics import TopicNames, ensure_topics
 
+# Every input a producer may send (the wire's external types), clock ticks excepted.
 INPUT_TYPES = {
-    "member_enrolled",
-    "purchase",
-    "refund",
-    "flight_flown",
-    "flight_cancelled",
-    "partner_accrual",
-    "redeem",
-    "transfer_points",
-    "status_match_request",
-    "retro_claim",
-    "manual_adjustment",
-    "hold_decision",
-}
+    m.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for m in wire.EXTERNAL_MODELS
+} - {"clock"}
 
 
 def workload_events(path: Path, run: str) -> list[dict[str, Any]]:

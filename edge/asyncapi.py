@@ -202,23 +202,20 @@ def asyncapi_document() -> dict[str, Any]:
         }
         ref = {"$ref": f"#/channels/{channel['id']}"}
         listed = [{"$ref": f"#/channels/{channel['id']}/messages/{m}"} for m in channel_messages]
-        if channel["direction"] in ("send", "internal"):
-            operations[f"produce-{channel['id']}"] = {
-                "action": "send",
+        roles = {
+            "send": [("produce", "send", "producers write here")],
+            "receive": [("consume", "receive", "consumers read here")],
+            "internal": [
+                ("produce", "send", "the engine writes here"),
+                ("consume", "receive", "the engine reads here"),
+            ],
+        }
+        for verb, action, summary in roles[channel["direction"]]:
+            operations[f"{verb}-{channel['id']}"] = {
+                "action": action,
                 "channel": ref,
                 "messages": listed,
-                "summary": "producers write here"
-                if channel["direction"] == "send"
-                else "the engine writes here",
-            }
-        if channel["direction"] in ("receive", "internal"):
-            operations[f"consume-{channel['id']}"] = {
-                "action": "receive",
-                "channel": ref,
-                "messages": listed,
-                "summary": "consumers read here"
-                if channel["direction"] == "receive"
-                else "the engine reads here",
+                "summary": summary,
             }
     return {
         "asyncapi": "3.0.0",

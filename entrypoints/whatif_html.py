@@ -38,12 +38,8 @@ def _short(value: float) -> str:
     return f"{value:.0f}"
 
 
-def grouped_bars(categories: list[str], series: list[tuple[str, str, list[int]]]) -> str:
-    height, left, bottom, top = 300, 70, 40, 20
-    plot_w, plot_h = WIDTH - left - 20, height - bottom - top
-    peak = _nice_max(max((v for _, _, values in series for v in values), default=0))
-    group = plot_w / max(len(categories), 1)
-    bar = min(group * 0.8 / len(series), 60)
+def _frame(height: int, left: int, top: int, plot_h: int, peak: float) -> list[str]:
+    """An SVG's opening tag, horizontal grid lines and the value axis (quarters of `peak`)."""
     parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" class="chart">']
     for i in range(5):
         y = top + plot_h - plot_h * i / 4
@@ -54,6 +50,16 @@ def grouped_bars(categories: list[str], series: list[tuple[str, str, list[int]]]
             f'<text x="{left - 8}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
             f"{_short(peak * i / 4)}</text>"
         )
+    return parts
+
+
+def grouped_bars(categories: list[str], series: list[tuple[str, str, list[int]]]) -> str:
+    height, left, bottom, top = 300, 70, 40, 20
+    plot_w, plot_h = WIDTH - left - 20, height - bottom - top
+    peak = _nice_max(max((v for _, _, values in series for v in values), default=0))
+    group = plot_w / max(len(categories), 1)
+    bar = min(group * 0.8 / len(series), 60)
+    parts = _frame(height, left, top, plot_h, peak)
     for c, category in enumerate(categories):
         x0 = left + group * c + (group - bar * len(series)) / 2
         for s, (name, color, values) in enumerate(series):
@@ -81,16 +87,7 @@ def line_chart(months: list[str], series: list[tuple[str, str, list[int]]]) -> s
     plot_w, plot_h = WIDTH - left - 50, height - bottom - top  # room for the last month label
     peak = _nice_max(max((v for _, _, values in series for v in values), default=0))
     step = plot_w / max(len(months) - 1, 1)
-    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" class="chart">']
-    for i in range(5):
-        y = top + plot_h - plot_h * i / 4
-        parts.append(
-            f'<line x1="{left}" x2="{WIDTH - 20}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
-            f"{_short(peak * i / 4)}</text>"
-        )
+    parts = _frame(height, left, top, plot_h, peak)
     every = max(1, len(months) // 12)
     for m, month in enumerate(months):
         if m % every == 0 or m == len(months) - 1:
