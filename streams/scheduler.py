@@ -31,8 +31,18 @@ def boundary(now: datetime, every: timedelta, lag: timedelta) -> datetime:
     return EPOCH + ((now - lag - EPOCH) // every) * every
 
 
+def tick_id(at: datetime) -> str:
+    """Derived from the boundary, so a repeated tick has the same id. Sub-second boundaries
+    (`--every` below a second, or not whole seconds) carry their microseconds: two ticks in
+    one second under one id would be one clock sent with two times, which the engine rejects
+    (`event_id_conflict`), leaving one tick a second."""
+    if at.microsecond:
+        return f"tick-{at:%Y%m%dT%H%M%S.%fZ}"
+    return f"tick-{at:%Y%m%dT%H%M%SZ}"
+
+
 def tick_line(at: datetime) -> bytes:
-    tick = Clock(type="clock", event_id=f"tick-{at:%Y%m%dT%H%M%SZ}", occurred_at=at)
+    tick = Clock(type="clock", event_id=tick_id(at), occurred_at=at)
     return tick.model_dump_json().encode()
 
 

@@ -34,3 +34,20 @@ def test_event_time_never_goes_back() -> None:
     assert due(at - timedelta(minutes=1), at)
     assert not due(at, at)
     assert not due(at + timedelta(minutes=1), at)
+
+
+def test_sub_second_ticks_have_ids_of_their_own() -> None:
+    """Four ticks a second are four clocks: the same id for two of them would be a conflict
+    the engine rejects, so only one tick a second would take effect."""
+    from loyalty.book import Book
+    from tests.unit.core.world import make_program
+
+    every = timedelta(milliseconds=250)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    ticks = [decode_external(tick_line(start + n * every)) for n in range(8)]
+    ids = [t.event_id for t in ticks if isinstance(t, Clock)]
+    assert len(set(ids)) == 8
+    assert ids[0] == "tick-20261123T100000Z"  # whole seconds keep the id they always had
+    assert ids[1] == "tick-20261123T100000.250000Z"
+    book = Book(make_program())
+    assert [book.handle(t).kind for t in ticks if isinstance(t, Clock)] == ["applied"] * 8
