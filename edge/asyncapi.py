@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from config import Settings
 from schemas import events as wire
 from schemas import outputs, status
 from schemas.examples import EXAMPLES
@@ -17,9 +18,10 @@ NAMESPACE = "{namespace}"
 REF = "#/components/schemas/{model}"
 MEMBER_KEY = {"type": "string", "description": "the member id (every topic is co-partitioned)"}
 NO_KEY = {"type": "null", "description": "no key: sent to a chosen partition"}
+DEFAULT_PARTITIONS: int = Settings.model_fields["partitions"].default
 PARTITIONS = (
-    "LOYALTY_PARTITIONS (default 4): every topic has this many partitions, so a member's "
-    "inputs, state and outputs meet in one partition"
+    f"LOYALTY_PARTITIONS (default {DEFAULT_PARTITIONS}): every topic has this many partitions, "
+    "so a member's inputs, state and outputs meet in one partition"
 )
 _EXCHANGE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -193,7 +195,7 @@ def asyncapi_document() -> dict[str, Any]:
             "messages": channel_messages,
             "bindings": {
                 "kafka": {
-                    "partitions": 4,
+                    "partitions": DEFAULT_PARTITIONS,
                     "topicConfiguration": config,
                     "bindingVersion": "0.5.0",
                 }

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import IO
 
 from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
@@ -39,9 +37,11 @@ class Observed:
     # against the members' balances and the report.
     ledger_total: int = 0
 
+    points: str = ""  # the programme's points currency
+
     @classmethod
     def of(cls, program: Program) -> Observed:
-        return cls(Book(program))
+        return cls(Book(program), points=program.currencies.points)
 
     def handle(self, inp: Input) -> None:
         self.received += 1
@@ -53,7 +53,7 @@ class Observed:
         self._see(outcome)
 
     def _see(self, outcome: Outcome) -> None:
-        points = self.book.program.currencies.points
+        points = self.points
         for member_id, event in outcome.events:
             self.accounts.observe(member_id, event)
             kind = type(event)
@@ -110,20 +110,10 @@ def run_books(
     first = run.books[0].book
     end = None if as_of is None else datetime.combine(as_of, time.max, tzinfo=UTC)
     bar = Progress(os.path.getsize(events), label, progress)
-    read = 0
-
-    def counted(source: IO[bytes]) -> Iterator[bytes]:
-        nonlocal read
-        for number, line in enumerate(source, 1):
-            read += len(line)
-            if number % 4096 == 0:
-                bar.update(read)
-            yield line
-
     heap = HeapPolicy()  # as in replay: long-lived member states out of the collector's way
     try:
         with events.open("rb") as source:
-            lines = ordered_inputs(counted(source), lambda c: first.clock_status(c) == "new")
+            lines = ordered_inputs(bar.lines(source), lambda c: first.clock_status(c) == "new")
             for _number, _line, inp, _error in lines:
                 run.lines += 1
                 if inp is None:
@@ -140,7 +130,7 @@ def run_books(
                     heap.at_clock()
     finally:
         heap.close()
-    bar.close(read)
+    bar.close(bar.read)
     for observed in run.books:
         observed.finish(as_of or run.as_of)
     if as_of is not None:

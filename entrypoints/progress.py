@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable, Iterator
 
 
 class Progress:
@@ -14,6 +15,15 @@ class Progress:
         self._next = 0
         self._step = max(self.total // 100, 1)
         self._started = time.monotonic()
+        self.read = 0  # bytes read through `lines`
+
+    def lines(self, source: Iterable[bytes]) -> Iterator[bytes]:
+        """The source's lines as they are read, the bar following the bytes read (`self.read`)."""
+        for number, line in enumerate(source, 1):
+            self.read += len(line)
+            if number % 4096 == 0:
+                self.update(self.read)
+            yield line
 
     def update(self, done: int) -> None:
         if not self.enabled or done < self._next:

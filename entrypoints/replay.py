@@ -201,22 +201,17 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
     summary = Summary()
     writer = ReplayWriter(out)
     bar = Progress(os.path.getsize(events), "replay", progress)
-    read = 0
 
-    def counted(source: IO[bytes]) -> Iterator[bytes]:
-        nonlocal read
-        for number, line in enumerate(source, 1):
-            read += len(line)
+    def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
+        for line in lines:
             if line.strip():
                 summary.received += 1
-            if number % 4096 == 0:
-                bar.update(read)
             yield line
 
     heap = HeapPolicy()
     try:
         with events.open("rb") as source:
-            for step in ordered_outcomes(book, counted(source)):
+            for step in ordered_outcomes(book, counted(bar.lines(source))):
                 if step.outcome is None:
                     _reject(writer, summary, step.number, step.line, "undecodable", step.error)
                     continue
@@ -227,7 +222,7 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 else:
                     summary.received_by_type[type(inp).__name__] += 1
                 _record(writer, summary, step.number, step.line, step.outcome, top=True)
-        bar.close(read)
+        bar.close(bar.read)
         summary.members = len(book.members)
         for follow_up in book.pending:
             summary.in_flight[f"{type(follow_up).__name__}:count"] += 1

@@ -66,8 +66,6 @@ class Accounts:
 
     earned: Counter[str] = field(default_factory=Counter)  # credited, by source
     debits: Counter[str] = field(default_factory=Counter)  # taken out, by posting kind
-    debt_repaid: int = 0  # credits that repaid debt instead of reaching a lot
-    into_debt: int = 0  # debits no lot could cover
     cohorts: dict[str, Cohort] = field(default_factory=dict)
     expired_by_month: Counter[str] = field(default_factory=Counter)  # by the expiry's date
     # Outstanding (sum of balances) at the end of each month the history went through, taken
@@ -99,10 +97,6 @@ class Accounts:
             assert isinstance(event, ev.PointsDebited)
             self._debit(member_id, event)
 
-    def observe_all(self, events: Iterable[tuple[str, ev.DomainEvent]]) -> None:
-        for member_id, event in events:
-            self.observe(member_id, event)
-
     def _credit(self, member_id: str, event: ev.PointsCredited) -> None:
         posting = event.posting
         points = posting.points
@@ -113,7 +107,6 @@ class Accounts:
         member = self._members.setdefault(member_id, _Member())
         repaid = min(points, member.debt)
         member.debt -= repaid
-        self.debt_repaid += repaid
         left = points - repaid
         if left <= 0:
             return
@@ -160,7 +153,6 @@ class Accounts:
             if not parts:
                 del member.lots[lot_id]
         member.debt += event.to_debt
-        self.into_debt += event.to_debt
 
     def _cohort(self, lot_id: str) -> Cohort:
         month = lot_month(lot_id)
