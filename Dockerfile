@@ -1,7 +1,14 @@
 # The engine image used by docker-compose.yml (worker, topic setup and, later, the gateway).
-FROM python:3.11-slim
-WORKDIR /app
-COPY pyproject.toml README.md ./
+# Built in two stages: the first compiles the rulebook (loyalty/) with mypyc into a wheel
+# (setup.py, LOYALTY_COMPILE=1; ~1.3x faster, same outputs), the second installs that wheel
+# without a compiler.
+FROM python:3.11-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# mypyc type-checks what it compiles: mypy, and pydantic for the plugin in [tool.mypy].
+RUN pip install --no-cache-dir "mypy>=1.13,<3" "pydantic>=2.10,<3" "setuptools>=68" wheel
+COPY pyproject.toml setup.py README.md ./
 COPY loyalty loyalty
 COPY schemas schemas
 COPY edge edge
@@ -12,8 +19,13 @@ COPY entrypoints entrypoints
 COPY workload workload
 COPY gateway gateway
 COPY bench bench
+RUN LOYALTY_COMPILE=1 pip wheel --no-cache-dir --no-build-isolation --no-deps -w /wheels .
+
+FROM python:3.11-slim
+WORKDIR /app
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 COPY programs programs
-RUN pip install --no-cache-dir .
 USER nobody
 ENTRYPOINT []
 CMD ["loyalty", "worker"]

@@ -6,13 +6,19 @@ same process on the same file: reading lines, `orjson.loads` only, validating wi
 models only (pydantic), and decoding to core inputs. The ratios show the rulebook's share and
 survive a noisy machine; the three sizes show whether cost grows with history or membership.
 Medians of `--repeat` runs. `--sizes` picks the workloads (default all three).
+
+The replay is measured twice: interpreted (a development install) and with the rulebook
+compiled by mypyc (what the image and a `LOYALTY_COMPILE=1` install run; bench/compiled.py),
+the compiled one in a child process with the same workload. `--build` picks one of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +28,7 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
+from bench.compiled import compiled_tree, is_compiled, python_with
 from bench.workload import ROOT, cached_workload
 from edge.translate import Undecodable, decode_external
 from entrypoints.replay import replay
@@ -46,7 +53,9 @@ def timed(run: Callable[[], int], repeat: int) -> tuple[float, int]:
     return statistics.median(seconds), count
 
 
-def measure(args: argparse.Namespace, events_n: int, members: int) -> dict[str, float]:
+def measure(
+    args: argparse.Namespace, events_n: int, members: int, replay_only: bool = False
+) -> dict[str, float]:
     sized = argparse.Namespace(**{**vars(args), "events": events_n, "members": members})
     program, events = cached_workload(sized)
     lines = events.read_bytes().splitlines()
@@ -78,6 +87,9 @@ def measure(args: argparse.Namespace, events_n: int, members: int) -> dict[str, 
         with tempfile.TemporaryDirectory() as out:
             return replay(events, program, Path(out), progress=False).received
 
+    if replay_only:
+        seconds, count = timed(full_replay, args.repeat)
+        return {"replay (core + outputs)": count / seconds}
     print(f"workload {events.name}: {len(lines):,} lines, {members:,} members")
     rates: dict[str, float] = {}
     for name, run in (
@@ -98,7 +110,29 @@ def measure(args: argparse.Namespace, events_n: int, members: int) -> dict[str, 
         f"/ validate-only {replay_rate / rates['validate (wire models)']:.3f}; "
         f"decoding is {decode_share:.0%} of replay time, rulebook + outputs the rest"
     )
+    if args.build == "both":
+        compiled = compiled_replay(args, events_n, members)
+        rates["replay, rulebook compiled"] = compiled
+        print(
+            f"  {'replay, rulebook compiled':<26} {compiled:>12,.0f} events/s  "
+            f"({compiled / replay_rate:.2f}x interpreted)"
+        )
     return rates
+
+
+def compiled_replay(args: argparse.Namespace, events_n: int, members: int) -> float:
+    """The replay's rate with the rulebook compiled, measured in a child process (a process
+    imports one form of a module) on the same cached workload."""
+    tree = compiled_tree(quiet=False)
+    forwarded = ["--replay-only", f"{events_n},{members}", "--repeat", str(args.repeat)]
+    forwarded += ["--seed", str(args.seed), "--program", str(args.program)]
+    child = subprocess.run(
+        python_with(tree, "bench.core", *forwarded), capture_output=True, text=True, check=True
+    )
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    if not result["compiled"]:
+        raise RuntimeError("the child process did not import the compiled rulebook")
+    return float(result["rate"])
 
 
 def main() -> int:
@@ -107,17 +141,32 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--program", type=Path, default=ROOT / "programs/airline.yaml")
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"of {', '.join(SIZES)}")
+    parser.add_argument(
+        "--build",
+        choices=("both", "interpreted"),
+        default="both",
+        help="replay with the interpreted rulebook only, or also compiled (default)",
+    )
+    parser.add_argument("--replay-only", help=argparse.SUPPRESS)  # "events,members": child run
     args = parser.parse_args()
-    summary = {}
-    for size in args.sizes.split(","):
-        events_n, members = SIZES[size]
-        summary[size] = measure(args, events_n, members)["replay (core + outputs)"]
+    if args.replay_only:
+        events_n, members = (int(n) for n in args.replay_only.split(","))
+        rate = measure(args, events_n, members, replay_only=True)["replay (core + outputs)"]
+        print(json.dumps({"rate": rate, "compiled": is_compiled()}))
+        return 0
+    summary = {size: measure(args, *SIZES[size]) for size in args.sizes.split(",")}
     print(f"core replay, events/s (medians of {args.repeat}):")
-    for size, rate in summary.items():
-        print(
-            f"  {size:<18} {rate:>10,.0f}  ({rate / TARGET:.0%} of the {TARGET:,} target, "
-            f"{rate / GOAL:.0%} of the {GOAL:,} goal)"
-        )
+    for size, rates in summary.items():
+        for build, key in (
+            ("interpreted", "replay (core + outputs)"),
+            ("compiled", "replay, rulebook compiled"),
+        ):
+            if key in rates:
+                rate = rates[key]
+                print(
+                    f"  {size:<18} {build:<12} {rate:>10,.0f}  ({rate / TARGET:.0%} of the "
+                    f"{TARGET:,} target, {rate / GOAL:.0%} of the {GOAL:,} goal)"
+                )
     return 0
 
 

@@ -77,6 +77,10 @@ def test_the_image_contains_every_package(compose: dict[str, Any]) -> None:
     assert "loyalty" in packages and "edge" in packages
     for package in packages:
         assert f"COPY {package} {package}" in dockerfile
+    # The image runs the compiled rulebook (setup.py; checked equal to the source by
+    # tests/integration/test_compiled_core.py).
+    assert "COPY pyproject.toml setup.py README.md" in dockerfile
+    assert "LOYALTY_COMPILE=1 pip wheel" in dockerfile
 
 
 def test_the_gateway_shares_the_engine_settings_and_gets_its_credentials_as_a_secret(
