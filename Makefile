@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit integration bench-core bench-stream bench-latency infra-up infra-down clean
+.PHONY: install demo test lint typecheck unit integration bench bench-core bench-stream bench-latency infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ unit: install
 
 integration: install
 	$(BIN)/pytest -ra tests/integration
+
+# Every speed figure in one run against its baselines, on a real broker started by the project:
+# passthrough, idiomatic Faust agent, engine (1 and 2 workers), backfill, replay, latency at
+# 2,000 events/s, peak RSS. Writes bench/results/latest.json and .png. BENCH_ARGS="--repeat 1".
+bench: install
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
 
 # The rulebook on one core at 100k and 1M events and at 10x the members; events/s beside
 # same-run baselines (orjson only, wire validation only, decoding). BENCH_ARGS="--sizes 100k".

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from bench.compiled import compiled_tree, is_compiled, python_with
 from bench.workload import ROOT, cached_workload
+from edge.program_file import load_program
 from edge.translate import Undecodable, decode_external
 from entrypoints.replay import replay
 from schemas import events as wire
@@ -53,9 +54,7 @@ def timed(run: Callable[[], int], repeat: int) -> tuple[float, int]:
     return statistics.median(seconds), count
 
 
-def measure(
-    args: argparse.Namespace, events_n: int, members: int, replay_only: bool = False
-) -> dict[str, float]:
+def measure(args: argparse.Namespace, events_n: int, members: int) -> dict[str, float]:
     sized = argparse.Namespace(**{**vars(args), "events": events_n, "members": members})
     program, events = cached_workload(sized)
     lines = events.read_bytes().splitlines()
@@ -87,9 +86,6 @@ def measure(
         with tempfile.TemporaryDirectory() as out:
             return replay(events, program, Path(out), progress=False).received
 
-    if replay_only:
-        seconds, count = timed(full_replay, args.repeat)
-        return {"replay (core + outputs)": count / seconds}
     print(f"workload {events.name}: {len(lines):,} lines, {members:,} members")
     rates: dict[str, float] = {}
     for name, run in (
@@ -121,11 +117,16 @@ def measure(
 
 
 def compiled_replay(args: argparse.Namespace, events_n: int, members: int) -> float:
-    """The replay's rate with the rulebook compiled, measured in a child process (a process
-    imports one form of a module) on the same cached workload."""
+    sized = argparse.Namespace(**{**vars(args), "events": events_n, "members": members})
+    _, events = cached_workload(sized)
+    return compiled_replay_rate(events, args.program, args.repeat)
+
+
+def compiled_replay_rate(events: Path, program: Path, repeat: int) -> float:
+    """The replay's events/s with the rulebook compiled, measured in a child process (a
+    process imports one form of a module) on the same file; median of `repeat`."""
     tree = compiled_tree(quiet=False)
-    forwarded = ["--replay-only", f"{events_n},{members}", "--repeat", str(args.repeat)]
-    forwarded += ["--seed", str(args.seed), "--program", str(args.program)]
+    forwarded = ["--replay-only", str(events), "--repeat", str(repeat), "--program", str(program)]
     child = subprocess.run(
         python_with(tree, "bench.core", *forwarded), capture_output=True, text=True, check=True
     )
@@ -147,12 +148,17 @@ def main() -> int:
         default="both",
         help="replay with the interpreted rulebook only, or also compiled (default)",
     )
-    parser.add_argument("--replay-only", help=argparse.SUPPRESS)  # "events,members": child run
+    parser.add_argument("--replay-only", type=Path, help=argparse.SUPPRESS)  # a child's file
     args = parser.parse_args()
     if args.replay_only:
-        events_n, members = (int(n) for n in args.replay_only.split(","))
-        rate = measure(args, events_n, members, replay_only=True)["replay (core + outputs)"]
-        print(json.dumps({"rate": rate, "compiled": is_compiled()}))
+        program = load_program(args.program)
+
+        def full_replay() -> int:
+            with tempfile.TemporaryDirectory() as out:
+                return replay(args.replay_only, program, Path(out), progress=False).received
+
+        seconds, count = timed(full_replay, args.repeat)
+        print(json.dumps({"rate": count / seconds, "compiled": is_compiled()}))
         return 0
     summary = {size: measure(args, *SIZES[size]) for size in args.sizes.split(",")}
     print(f"core replay, events/s (medians of {args.repeat}):")

@@ -6,8 +6,9 @@ generated workload for `--seconds`, each stamped with the moment it is produced.
 the ledger topic takes, for every input that posted, the time from its production to its first
 posting on the output topic. Prints p50/p95/p99/max, and the applied rate.
 
-Under the current time design an input is applied when the next tick closes its epoch and every
-partition has passed the tick's barrier, so the figures are bounded below by the tick interval.
+An input is applied when the next tick closes its epoch (and, at a tick that settles
+transfers, `--settle-every`, when every partition has passed the tick's barrier), so the
+figures are bounded below by the tick interval.
 """
 
 from __future__ import annotations
@@ -134,55 +135,66 @@ async def measure(
     return offered, len(sent), list(latencies.values())
 
 
+def run_latency(base: Settings, args: argparse.Namespace, path: Path) -> tuple[Settings, Measured]:
+    """One worker (every agent) on a fresh namespace of the running broker, the clock
+    scheduler ticking, `args.rate` events/s offered for `args.seconds`."""
+    run = uuid.uuid4().hex[:6]
+    events = workload_events(path, run)
+    logs = Path(tempfile.mkdtemp(prefix="loyalty-latency-"))
+    print(f"latency run {run}: worker log in {logs}", flush=True)
+    settings = base.model_copy(update={"namespace": f"lat-{run}"})
+    asyncio.run(ensure_topics(settings))
+    env = {"LOYALTY_LOGLEVEL": "error", "LOYALTY_ROLE": "all"}
+    with workers(settings, args.program, 1, logs, env) as procs:
+
+        async def go() -> Measured:
+            warm = f"warmup-{run}"
+            empty = logs / "empty.jsonl"
+            empty.write_bytes(b"")
+            await produce_file(settings, empty, warm)
+            await watched(wait_flushed(settings, warm, 300), procs, logs)
+            every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
+            settle = timedelta(seconds=args.settle_every)
+            clock = asyncio.create_task(run_scheduler(settings, every, lag, settle_every=settle))
+            try:
+                return await watched(measure(settings, args, events), procs, logs)
+            finally:
+                clock.cancel()
+
+        return settings, asyncio.run(go())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=2000.0, help="offered events/s")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--every", type=float, default=0.25, help="seconds between ticks")
     parser.add_argument("--lag", type=float, default=0.0, help="seconds ticks trail wall time")
+    parser.add_argument(
+        "--settle-every", type=float, default=2.0, help="seconds between ticks that settle"
+    )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--program", type=Path, default=ROOT / "programs/airline.yaml")
     args = parser.parse_args()
     _, path = cached_workload(args)
-    run = uuid.uuid4().hex[:6]
-    events = workload_events(path, run)
-
     base = Settings()
     before = localinfra.status(base)
     print("\n".join(localinfra.up(base).lines()))
-    logs = Path(tempfile.mkdtemp(prefix="loyalty-latency-"))
-    settings = base.model_copy(update={"namespace": f"lat-{run}"})
     try:
-        asyncio.run(ensure_topics(settings))
-        env = {"LOYALTY_LOGLEVEL": "error", "LOYALTY_ROLE": "all"}
-        with workers(settings, args.program, 1, logs, env) as procs:
-
-            async def go() -> Measured:
-                warm = f"warmup-{run}"
-                empty = logs / "empty.jsonl"
-                empty.write_bytes(b"")
-                await produce_file(settings, empty, warm)
-                await watched(wait_flushed(settings, warm, 300), procs, logs)
-                every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
-                clock = asyncio.create_task(run_scheduler(settings, every, lag))
-                try:
-                    return await watched(measure(settings, args, events), procs, logs)
-                finally:
-                    clock.cancel()
-
-            offered, produced, latencies = asyncio.run(go())
+        settings, (offered, produced, latencies) = run_latency(base, args, path)
     finally:
         if not (before.broker_up and before.redis_up):
             localinfra.down(base)
     if not latencies:
-        print("no input took effect: see the worker log in", logs)
+        print("no input took effect: see the worker log (its folder is printed above)")
         return 1
     ms = [1000 * v for v in latencies]
     print(
         f"\noffered {offered:,.0f} events/s for {args.seconds:.0f} s ({produced:,} inputs), "
-        f"ticks every {args.every:g} s (lag {args.lag:g} s), 1 worker, "
+        f"ticks every {args.every:g} s (lag {args.lag:g} s, settling every "
+        f"{args.settle_every:g} s), 1 worker, "
         f"{settings.partitions} partitions"
     )
     print(

@@ -103,7 +103,7 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
     w.HoldDecision: lambda e, at: i.DecideHold(
         e.event_id, e.member_id, at, e.hold_id, e.decision, e.reason, e.operator_id, e.command_id
     ),
-    w.Clock: lambda e, at: i.Clock(e.event_id, at),
+    w.Clock: lambda e, at: i.Clock(e.event_id, at, e.settle),
     w.TransferReceived: lambda e, at: i.TransferReceived(
         e.event_id, e.member_id, at, e.from_member_id, e.transfer_id, e.points, e.fee
     ),

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     clock.add_argument(
         "--lag", type=float, default=1.0, help="seconds a tick trails the wall clock"
     )
+    clock.add_argument(
+        "--settle-every",
+        type=float,
+        default=2.0,
+        help="seconds between ticks that settle transfers between members (a multiple of "
+        "--every); only these make every partition wait for the others",
+    )
     clock.add_argument("--once", action="store_true", help="publish the current tick and exit")
 
     demo = commands.add_parser("demo", help="run the engine on sample data and show the result")
@@ -170,12 +177,18 @@ def _clock(settings: Settings, args: argparse.Namespace) -> int:
     if args.every <= 0 or args.lag < 0:
         print("--every must be positive and --lag not negative", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
+    settle_every = timedelta(seconds=args.settle_every)
+    if settle_every <= timedelta(0) or settle_every % every:
+        print("--settle-every must be a positive multiple of --every", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def run() -> int:
         await ensure_topics(settings)
-        return await run_scheduler(settings, every, lag, once=args.once)
+        return await run_scheduler(
+            settings, every, lag, once=args.once, settle_every=settle_every
+        )
 
     try:
         published = asyncio.run(run())

@@ -16,8 +16,9 @@ def generate(
     out: Path,
     program: Program | None,
     progress: bool | None = None,
+    mix: dict[str, float] | None = None,
 ) -> int:
-    workload = Workload(members, events, seed, program)
+    workload = Workload(members, events, seed, program, mix)
     bar = Progress(events, "generate", progress)
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)

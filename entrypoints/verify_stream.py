@@ -205,9 +205,10 @@ def workers(
     logs: Path,
     extra_env: dict[str, str] | None = None,
     name: str = "worker",
+    command: list[str] | None = None,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """`count` worker processes on the settings' namespace; logs and state directories are
-    `<logs>/<name>-<n>`."""
+    `<logs>/<name>-<n>`. `command`: another worker program (a benchmark's baseline)."""
     env = {
         **os.environ,
         "LOYALTY_NAMESPACE": settings.namespace,
@@ -230,7 +231,7 @@ def workers(
             out = stack.enter_context((logs / f"{name}-{n}.log").open("ab"))
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "entrypoints.cli", "worker"],
+                    command or [sys.executable, "-m", "entrypoints.cli", "worker"],
                     env={**env, "LOYALTY_STATE_DIR": str(state)},
                     stdout=out,
                     stderr=subprocess.STDOUT,

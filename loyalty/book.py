@@ -153,8 +153,9 @@ class Book:
                 return Outcome("rejected", inp, rejection=self.clock_rejection(inp, status))
             self.begin_clock(inp)
             outcome = Outcome("applied", inp)
-            pending, outcome.events = self.dispatch_pending()
-            outcome.follow_ups = self.settle(pending, inp)
+            if self.synchronises(inp):
+                pending, outcome.events = self.dispatch_pending()
+                outcome.follow_ups = self.settle(pending, inp)
             outcome.events += self.advance(inp)
             periods = self.close_period(inp)
             if periods is not None:
@@ -208,6 +209,20 @@ class Book:
             if len(clocks) <= CLOCK_IDS_KEPT and clocks[oldest][1] >= cutoff:
                 break
             del clocks[oldest]
+
+    def synchronises(self, clock: Clock) -> bool:
+        """Whether every stream partition must reach this clock together: it settles the
+        transfers issued since the last such clock (their recipients may live anywhere), or
+        it ends a grading period, or it is the book's first (grading needs every member's
+        volume). At any other clock time passes member by member, and follow-ups wait.
+        Ask after `begin_clock` and before `close_period`."""
+        if clock.settle:
+            return True
+        grading = self.program.grading
+        if grading is None:
+            return False
+        previous = self._grading_period
+        return previous is None or period_key(grading, clock.at.date()) > previous
 
     def take_pending(self) -> list[FollowUp]:
         pending, self.pending = self.pending, []

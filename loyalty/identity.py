@@ -37,8 +37,12 @@ def digest(inp: i.MemberInput | i.Clock) -> str:
     kind = type(inp)
     command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
     values: list[Any] = [kind.__name__]
+    later = _LATER_FIELDS.get(kind)
     for name in _content_fields(kind, command):
-        values.append(_value(getattr(inp, name)))
+        value = getattr(inp, name)
+        if later is not None and name in later and later[name] == value:
+            continue
+        values.append(_value(value))
     # repr of str, int, None, UTC datetimes, dates and normalised decimals is stable across
     # processes and runs in C; it is what the digest covers.
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
@@ -57,6 +61,9 @@ def _value(value: Any) -> Any:
 
 
 _CONTENT: dict[tuple[type, bool], tuple[str, ...]] = {}
+# Fields added after inputs were first digested, with the value they had implicitly before:
+# left out at that value, so digests persisted earlier (changelogs) still match their copies.
+_LATER_FIELDS: dict[type, dict[str, Any]] = {i.Clock: {"settle": True}}
 
 
 def _content_fields(kind: type, command: bool) -> tuple[str, ...]:

@@ -190,8 +190,14 @@ class DecideHold:
 
 @dataclass(slots=True)
 class Clock:
+    """Event time reaches `at` for every member. A clock that `settle`s is also the point at
+    which transfers between members settle, so every stream partition must reach it together
+    (a barrier); one that does not only lets time pass, member by member, unless it ends a
+    grading period (which needs every member's volume)."""
+
     event_id: str
     at: datetime
+    settle: bool = True
 
 
 MemberInput = (

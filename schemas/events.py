@@ -181,6 +181,12 @@ class Clock(Envelope):
     """Advances event time for every member (unlocks and expiry)."""
 
     type: Literal["clock"]
+    settle: bool = Field(
+        default=True,
+        description="Transfers between members settle at this tick (every partition meets "
+        "here). False: time only passes, with no wait between partitions, unless the tick "
+        "ends a grading period. `loyalty clock` sets it on every `--settle-every` boundary.",
+    )
 
 
 class TransferReceived(MemberEvent):

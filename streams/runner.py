@@ -403,6 +403,13 @@ class PartitionRunner:
             return True
         clock: Clock = mark.payload
         self.book.begin_clock(clock)
+        if not self.book.synchronises(clock):
+            # Time passes member by member: no partition waits for another. A barrier round
+            # cost p50 42 ms, p99 419 ms at 2,000 events/s with 0.25 s ticks (docs/stream.md).
+            self._emit_events(self.book.advance(clock))
+            self._progress("clock_applied", clock.event_id)
+            self._finish(acks)
+            return True
         pending, dispatched = self.book.dispatch_pending()
         self._emit_events(dispatched)
         for follow_up in pending:

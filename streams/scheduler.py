@@ -41,8 +41,16 @@ def tick_id(at: datetime) -> str:
     return f"tick-{at:%Y%m%dT%H%M%SZ}"
 
 
-def tick_line(at: datetime) -> bytes:
-    tick = Clock(type="clock", event_id=tick_id(at), occurred_at=at)
+def settles(at: datetime, settle_every: timedelta | None) -> bool:
+    """Whether the tick at `at` settles transfers: on every multiple of `settle_every` from
+    the Unix epoch (every tick without it). A function of the tick's time alone, so a repeated
+    tick (a restarted or doubled scheduler) carries the same content and stays a duplicate."""
+    return settle_every is None or (at - EPOCH) % settle_every == timedelta(0)
+
+
+def tick_line(at: datetime, settle_every: timedelta | None = None) -> bytes:
+    settle = settles(at, settle_every)
+    tick = Clock(type="clock", event_id=tick_id(at), occurred_at=at, settle=settle)
     return tick.model_dump_json().encode()
 
 
@@ -88,8 +96,11 @@ async def run_scheduler(
     lag: timedelta,
     once: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    settle_every: timedelta | None = None,
 ) -> int:
-    """Publish ticks until cancelled (or one round with `once`); returns the ticks published."""
+    """Publish ticks until cancelled (or one round with `once`); returns the ticks published.
+    Only ticks on a `settle_every` boundary settle transfers (see `settles`); the others
+    cost the engine no round between partitions."""
     from aiokafka import AIOKafkaProducer
 
     names = TopicNames(settings.namespace)
@@ -103,7 +114,7 @@ async def run_scheduler(
         while True:
             at = boundary(now(), every, lag)
             if due(last, at):
-                line = tick_line(at)
+                line = tick_line(at, settle_every)
                 copies = messages_for_line(line, names, settings.partitions)
                 sent = [
                     await producer.send(m.topic, m.value, m.key, partition=m.partition)

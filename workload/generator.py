@@ -55,7 +55,15 @@ MIX: dict[str, float] = {
 
 
 class Workload:
-    def __init__(self, members: int, events: int, seed: int, program: Program | None = None):
+    def __init__(
+        self,
+        members: int,
+        events: int,
+        seed: int,
+        program: Program | None = None,
+        mix: dict[str, float] | None = None,
+    ):
+        """`mix` overrides shares of `MIX` (e.g. more duplicates for a benchmark)."""
         if members < 1 or events < 1:
             raise ValueError("members and events must be >= 1")
         self.rng = random.Random(seed)
@@ -83,13 +91,17 @@ class Workload:
         self.sales: deque[tuple[int, str, Decimal]] = deque(maxlen=20_000)
         self.flights: deque[tuple[int, dict[str, Any]]] = deque(maxlen=20_000)
         self.recent: deque[bytes] = deque(maxlen=2_000)
+        shares = {**MIX, **(mix or {})}
+        unknown = set(shares) - set(MIX)
+        if unknown:
+            raise ValueError(f"unknown kinds in mix: {sorted(unknown)}")
         kinds = [
             k
-            for k in MIX
+            for k in shares
             if self.has_flights or k not in ("flight_flown", "flight_cancelled", "retro_claim")
         ]
         self.kinds = kinds
-        self.kind_cumulative = list(accumulate(MIX[k] for k in kinds))
+        self.kind_cumulative = list(accumulate(shares[k] for k in kinds))
         self.counter = 0
         self.now = START
 
@@ -396,3 +408,15 @@ class Workload:
             category="hotel",
             points=100,
         )
+
+
+def settling_only_every(lines: Iterator[bytes], nth: int) -> Iterator[bytes]:
+    """The same lines with only every `nth` clock settling transfers (`"settle": false` on
+    the others), as a scheduler with `--settle-every` above `--every` publishes them."""
+    clocks = 0
+    for line in lines:
+        if b'"type":"clock"' in line:
+            clocks += 1
+            if clocks % nth:
+                line = orjson.dumps({**orjson.loads(line), "settle": False}) + b"\n"
+        yield line

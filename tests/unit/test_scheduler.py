@@ -6,7 +6,7 @@ import orjson
 
 from edge.translate import decode_external
 from loyalty.inputs import Clock
-from streams.scheduler import boundary, due, tick_line
+from streams.scheduler import boundary, due, settles, tick_line
 
 
 def test_a_tick_is_the_last_boundary_before_the_lagged_wall_clock() -> None:
@@ -51,3 +51,16 @@ def test_sub_second_ticks_have_ids_of_their_own() -> None:
     assert ids[1] == "tick-20261123T100000.250000Z"
     book = Book(make_program())
     assert [book.handle(t).kind for t in ticks if isinstance(t, Clock)] == ["applied"] * 8
+
+
+def test_ticks_settle_on_their_own_boundaries_only() -> None:
+    """Which ticks settle transfers depends on the tick's time alone: a restarted scheduler
+    repeats a tick with the same content, so the engine sees a duplicate, not a conflict."""
+    every, settle_every = timedelta(milliseconds=250), timedelta(seconds=2)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    ticks = [decode_external(tick_line(start + n * every, settle_every)) for n in range(17)]
+    flags = [t.settle for t in ticks if isinstance(t, Clock)]
+    assert flags == [n % 8 == 0 for n in range(17)]
+    assert tick_line(start + every, settle_every) == tick_line(start + every, settle_every)
+    assert settles(start + every, None)  # without --settle-every every tick settles
+    assert orjson.loads(tick_line(start + every, settle_every))["settle"] is False

@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 
 from loyalty import inputs as i
-from tests.unit.core.world import World, alerts, at, points_postings, rejected
+from tests.unit.core.world import World, alerts, at, points_postings, postings, rejected
 
 
 def funded(points: int = 10_000) -> World:
@@ -54,6 +54,30 @@ def test_a_transfer_moves_points_and_charges_the_fee_to_the_sender() -> None:
     assert (w.state("M1").balance, w.state("M2").balance) == (8900, 0)
     assert points_postings(w.clock(41)) == [("transfer_in", 1000)]
     assert (w.state("M1").balance, w.state("M2").balance) == (8900, 1000)
+
+
+def test_a_transfer_waits_for_a_clock_that_settles() -> None:
+    """Ticks that do not settle let time pass without a meeting of all partitions; the credit
+    is in flight until the next tick that settles, and lands at that tick's time."""
+    w = funded()
+    w.transfer(1000)
+    for day in (41, 42):
+        assert points_postings(w.clock(day, settle=False)) == []
+        assert w.state("M1").in_flight and w.state("M2").balance == 0
+    settled = postings(w.clock(43))
+    assert [(p.kind, p.points) for p in settled] == [("transfer_in", 1000)]
+    assert settled[0].at == at(43, 0)
+    assert not w.state("M1").in_flight and w.state("M2").balance == 1000
+
+
+def test_time_passes_at_clocks_that_do_not_settle() -> None:
+    w = World()
+    w.enrol(day=0)
+    w.purchase("100", day=1)  # pending for the programme's pending days
+    before = w.state().available(at(1).date())
+    w.clock(60, settle=False)
+    assert w.state().as_of == at(60, 0)
+    assert w.state().available(at(60).date()) > before
 
 
 def test_the_fee_has_a_minimum() -> None:

@@ -91,3 +91,17 @@ def test_partitioned_books_grade_like_one_book(first_clock_day: int, split: int)
     assert [(g.period, g.thresholds) for g in parts[0].gradings] == [
         (g.period, g.thresholds) for g in whole.gradings
     ]
+
+
+def test_a_clock_that_does_not_settle_still_grades_the_periods_it_ends() -> None:
+    """Grading needs every member's volume, so a period end makes any clock a meeting point
+    of all partitions (the first clock too); other non-settling clocks are not."""
+    book = Book(PROGRAM)
+    first = i.Clock("c0", at(1), settle=False)
+    assert book.synchronises(first)
+    book.handle(first)
+    for inp in history():
+        book.handle(inp)
+    assert not book.synchronises(i.Clock("c1", at(2), settle=False))
+    book.handle(i.Clock("c1", at(300), settle=False))  # Q1, Q2 and Q3 ended since c0
+    assert graded(book) == ["2026-P01", "2026-P02", "2026-P03"]

@@ -228,8 +228,8 @@ class World:
     def retro(self, flight: i.Flight, member: str = "M1", day: float = 30) -> Outcome:
         return self.send(i.RetroClaim(self._id(), member, at(day), flight))
 
-    def clock(self, day: float, hour: int = 0) -> Outcome:
-        return self.send(i.Clock(self._id("c"), at(day, hour)))
+    def clock(self, day: float, hour: int = 0, settle: bool = True) -> Outcome:
+        return self.send(i.Clock(self._id("c"), at(day, hour), settle))
 
 
 def postings(outcome: Outcome, deep: bool = True) -> list[Posting]:
