@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit integration bench bench-core bench-stream bench-latency infra-up infra-down clean
+.PHONY: install demo test lint typecheck unit integration bench bench-core infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,16 +46,6 @@ bench: install
 # same-run baselines (orjson only, wire validation only, decoding). BENCH_ARGS="--sizes 100k".
 bench-core: install
 	$(BIN)/python -m bench.core $(BENCH_ARGS)
-
-# One worker on real Kafka over a generated 100k-event workload; prints events/s against
-# replay (core alone) and raw aiokafka passthrough measured in the same invocation.
-bench-stream: install
-	$(BIN)/python -m bench.stream $(BENCH_ARGS)
-
-# One worker on real Kafka with the clock running: p50/p95/p99 from producing an input to its
-# first ledger posting at an offered rate. BENCH_ARGS="--rate 2000 --every 1".
-bench-latency: install
-	$(BIN)/python -m bench.latency $(BENCH_ARGS)
 
 infra-up: install
 	$(BIN)/loyalty infra up

@@ -18,8 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILDS = ROOT / ".loyalty" / "compiled"
-# What a build is made of; any change to these gives a new build folder.
-INPUTS = ("setup.py", "pyproject.toml", "README.md")
+# What a build is made of; any change to these gives a new build folder. (README.md is copied
+# too, as the package metadata names it, but does not change what is built.)
+INPUTS = ("setup.py", "pyproject.toml")
 
 
 class BuildFailed(RuntimeError):
@@ -48,7 +49,7 @@ def compiled_tree(quiet: bool = True) -> Path:
     shutil.copytree(
         ROOT / "loyalty", building / "loyalty", ignore=shutil.ignore_patterns("__pycache__")
     )
-    for name in INPUTS:
+    for name in (*INPUTS, "README.md"):
         shutil.copy2(ROOT / name, building / name)
     if not quiet:
         print(f"compiling the rulebook with mypyc into {tree.relative_to(ROOT)} ...", flush=True)

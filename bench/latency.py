@@ -1,4 +1,5 @@
-"""`make bench-latency`: how long an input waits to take effect in the stream engine today.
+"""`python -m bench.latency`: how long an input waits to take effect in the stream engine (the
+latency figure of `make bench`, alone and with its parameters: rate, tick interval, settling).
 
 One worker on a real Kafka broker (started by the project), the clock scheduler running as a
 deployment runs it (`--every`, `--lag`), and a producer offering `--rate` mixed events/s of the

@@ -1,5 +1,6 @@
-"""`make bench-stream`: events/s of one engine worker on real Kafka, against two baselines run
-in the same invocation on the same file and broker:
+"""`python -m bench.stream`: events/s of one engine worker on real Kafka, against two baselines
+run in the same invocation on the same file and broker (`make bench` runs these figures and
+more; this module also gives `make bench` its passthrough baseline):
 
 - replay: the rulebook alone, no Kafka (`loyalty replay`): the ceiling of the core;
 - passthrough: raw aiokafka reading the same input messages and producing one message per

@@ -2,7 +2,8 @@
 
 One real Kafka broker and Redis (started by the project if not running), one generated workload
 (Pareto activity; purchases, flights, partner accruals, commands, refunds; ~5% duplicates and
-~1% invalid lines; daily clocks over 14 months of history). Per repeat, on fresh namespaces:
+~1% invalid lines; daily clocks over 14 months of history, one in eight settling transfers as
+the deployment's ticks do). Per repeat, on fresh namespaces:
 
 - `core_replay_eps`: `loyalty replay` of the file (the rulebook, no Kafka), interpreted as the
   workers run it here; `core_replay_compiled_eps`: the same with the rulebook compiled by mypyc
@@ -55,12 +56,14 @@ from entrypoints.replay import replay
 from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
 from streams.topic_reader import read_all
 from streams.topics import TopicNames, ensure_topics
+from workload.generator import settling_only_every
 
 RESULTS = ROOT / "bench" / "results"
 # The generator's own mix has ~1% duplicates and ~2.6% invalid lines; the benchmark's workload
 # asks for ~5% and ~1%.
 MIX = {"duplicate": 5.4, "invalid": 0.9, "malformed": 0.1}
 TARGET_EPS, TARGET_P99_MS = 10_000, 250  # this issue's figures per worker
+SETTLE_NTH = 8
 
 
 @dataclass
@@ -71,11 +74,17 @@ class Repeat:
 
 
 def workload(args: argparse.Namespace) -> Path:
-    name = f"suite-{args.events}-{args.members}-{args.seed}-{args.program.stem}.jsonl"
+    """The generated history, with its daily clocks settling transfers as the deployment's
+    ticks do: one in `SETTLE_NTH` (docker-compose: ticks every 0.25 s, settling every 2 s)."""
+    name = f"suite-{args.events}-{args.members}-{args.seed}-{args.program.stem}-s{SETTLE_NTH}.jsonl"
     path = ROOT / ".loyalty" / "bench" / name
     if not path.exists():
         print(f"generating {args.events:,} events for {args.members:,} members ...", flush=True)
-        generate(args.members, args.events, args.seed, path, load_program(args.program), mix=MIX)
+        plain = path.with_suffix(".plain")
+        generate(args.members, args.events, args.seed, plain, load_program(args.program), mix=MIX)
+        with plain.open("rb") as lines, path.open("wb") as out:
+            out.writelines(settling_only_every(lines, SETTLE_NTH))
+        plain.unlink()
     return path
 
 
