@@ -186,9 +186,7 @@ def _clock(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> int:
         await ensure_topics(settings)
-        return await run_scheduler(
-            settings, every, lag, once=args.once, settle_every=settle_every
-        )
+        return await run_scheduler(settings, every, lag, once=args.once, settle_every=settle_every)
 
     try:
         published = asyncio.run(run())
