@@ -17,6 +17,8 @@ the deployment's ticks do). Per repeat, on fresh namespaces:
 - `backfill_eps`: the whole file already on the topics, one worker started on it, from its
   start (`backfill_after_startup_eps` leaves out `worker_startup_s`, a worker's start-up and
   group join as measured in the live run);
+- `batched_runner_eps`: a measurement for the redesign, not an engine: the same partition
+  runners driven by raw aiokafka in batches over the history on the topics (bench/batched.py);
 - `latency_ms` {p50, p95, p99}: one worker, the clock scheduler ticking, 2,000 events/s offered
   (bench/latency.py), from producing an input to its first ledger posting;
 - `worker_peak_rss_mb`: the one-worker engine's peak resident memory.
@@ -45,6 +47,7 @@ from typing import Any
 import orjson
 
 import localinfra
+from bench.batched import run_batched
 from bench.core import compiled_replay_rate
 from bench.latency import percentile, run_latency
 from bench.stream import passthrough
@@ -233,6 +236,16 @@ def backfill(base: Settings, args: argparse.Namespace, events: Path, logs: Path)
     return time.perf_counter() - started
 
 
+def batched(base: Settings, args: argparse.Namespace, events: Path) -> float:
+    """The redesign's transport measured: the runners over raw aiokafka (bench/batched.py),
+    the history on the topics first, as for the backfill."""
+    settings = fresh(base, "batched")
+    marker = f"flush-{uuid.uuid4().hex[:6]}"
+    asyncio.run(produce_file(settings, events, marker))
+    seconds, _ = asyncio.run(run_batched(settings, load_program(args.program), marker))
+    return seconds
+
+
 def latency(base: Settings, args: argparse.Namespace, events: Path) -> dict[str, float]:
     run_args = argparse.Namespace(
         rate=args.rate, seconds=args.seconds, every=0.25, lag=0.0, settle_every=2.0,
@@ -267,6 +280,7 @@ def run_repeat(
     backfill_s = backfill(base, args, events, logs / f"back-{n}")
     figures["backfill_eps"] = received / backfill_s
     figures["backfill_after_startup_eps"] = received / (backfill_s - figures["worker_startup_s"])
+    figures["batched_runner_eps"] = received / batched(base, args, events)
     for name, value in latency(base, args, events).items():
         figures[f"latency_{name}_ms"] = value
     print(f"run {n + 1}: " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()), flush=True)
@@ -301,6 +315,7 @@ def summarise(args: argparse.Namespace, repeats: list[Repeat]) -> dict[str, Any]
         "core_replay_compiled_eps": median("core_replay_compiled_eps"),
         "backfill_eps": median("backfill_eps"),
         "backfill_after_startup_eps": median("backfill_after_startup_eps"),
+        "batched_runner_eps": median("batched_runner_eps"),
         "worker_startup_s": median("worker_startup_s"),
         "latency_ms": {q: median(f"latency_{q}_ms") for q in ("p50", "p95", "p99")},
         "latency_offered_eps": args.rate,
@@ -313,6 +328,8 @@ def summarise(args: argparse.Namespace, repeats: list[Repeat]) -> dict[str, Any]
         "engine_vs_core_replay": engine / result["core_replay_eps"],
         "two_workers_vs_one": result["engine_2_workers_eps"] / engine,
         "backfill_vs_live": result["backfill_eps"] / engine,
+        "batched_runner_vs_backfill": result["batched_runner_eps"]
+        / result["backfill_after_startup_eps"],
         "engine_vs_target": engine / TARGET_EPS,
         "latency_p99_vs_target": result["latency_ms"]["p99"] / TARGET_P99_MS,
     }
@@ -329,6 +346,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("engine, 1 worker", result["engine_eps"], "events/s"),
         ("engine, 1 worker, backfill", result["backfill_eps"], "events/s"),
         ("  the same after start-up", result["backfill_after_startup_eps"], "events/s"),
+        ("runners over raw aiokafka (design)", result["batched_runner_eps"], "events/s"),
         ("idiomatic Faust agent", result["idiomatic_faust_eps"], "events/s"),
         ("worker peak RSS", result["worker_peak_rss_mb"], "MB"),
     ]

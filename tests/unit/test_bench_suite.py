@@ -26,6 +26,7 @@ def _repeat(scale: float) -> Repeat:
         "engine_2_workers_eps": 2_600 * scale,
         "backfill_eps": 1_400 * scale,
         "backfill_after_startup_eps": 1_600 * scale,
+        "batched_runner_eps": 5_000 * scale,
         "latency_p50_ms": 200 * scale,
         "latency_p95_ms": 380 * scale,
         "latency_p99_ms": 450 * scale,
