@@ -61,3 +61,17 @@ def test_compiled_replay_is_byte_identical(
         assert (tmp_path / "c-events" / name).read_bytes() == (
             tmp_path / "c-twice" / name
         ).read_bytes()
+
+
+def test_the_rulebook_and_stream_protocol_tests_pass_compiled(tree: Path) -> None:
+    """The rulebook's unit tests, the state codec (orjson writes the compiled dataclasses) and
+    the partition runners against replay, run in a child that imported the compiled rulebook
+    before pytest puts the source tree on the path."""
+    suites = ["tests/unit/core", "tests/unit/test_state_codec.py"]
+    suites.append("tests/unit/test_partition_runners.py")
+    code = (
+        "import loyalty.book, pytest; "
+        "assert not loyalty.book.__file__.endswith('.py'), loyalty.book.__file__; "
+        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *{suites!r}]))"
+    )
+    subprocess.run(python_code(tree, code), cwd=ROOT, check=True)
