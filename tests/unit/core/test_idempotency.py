@@ -4,7 +4,7 @@ to the programme's duplicate horizon; older inputs are rejected `too_late`, neve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -157,3 +157,13 @@ def test_a_programme_file_with_a_short_business_key_window_is_refused() -> None:
 
 def test_the_default_horizon_is_generous() -> None:
     assert make_program().windows.duplicate_horizon_days >= 35
+
+
+def test_a_clock_keeps_the_digest_it_had_before_it_could_skip_settling() -> None:
+    """Digests are persisted (member and clock memories in the changelog): a clock that settles
+    (the default, and every clock before the field existed) must digest as it always did, or a
+    redelivered copy after an upgrade would be a conflict instead of a duplicate."""
+    when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert digest(i.Clock("tick-1", when)) == "01682810ecd7ed2e"  # computed before the change
+    assert digest(i.Clock("tick-1", when, settle=True)) == "01682810ecd7ed2e"
+    assert digest(i.Clock("tick-1", when, settle=False)) != "01682810ecd7ed2e"
