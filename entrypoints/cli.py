@@ -49,9 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     clock.add_argument(
         "--settle-every",
         type=float,
-        default=2.0,
         help="seconds between ticks that settle transfers between members (a multiple of "
-        "--every); only these make every partition wait for the others",
+        "--every; default: the shortest multiple of it from 2 s); only these make every "
+        "partition wait for the others",
     )
     clock.add_argument("--once", action="store_true", help="publish the current tick and exit")
 
@@ -171,14 +171,18 @@ def main(argv: list[str] | None = None) -> int:
 def _clock(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from streams.scheduler import run_scheduler
+    from streams.scheduler import default_settle_every, run_scheduler
     from streams.topics import ensure_topics
 
     if args.every <= 0 or args.lag < 0:
         print("--every must be positive and --lag not negative", file=sys.stderr)
         return 2
     every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
-    settle_every = timedelta(seconds=args.settle_every)
+    settle_every = (
+        default_settle_every(every)
+        if args.settle_every is None
+        else timedelta(seconds=args.settle_every)
+    )
     if settle_every <= timedelta(0) or settle_every % every:
         print("--settle-every must be a positive multiple of --every", file=sys.stderr)
         return 2

@@ -48,6 +48,15 @@ def settles(at: datetime, settle_every: timedelta | None) -> bool:
     return settle_every is None or (at - EPOCH) % settle_every == timedelta(0)
 
 
+SETTLE_EVERY = timedelta(seconds=2)  # a transfer lands within about this long by default
+
+
+def default_settle_every(every: timedelta) -> timedelta:
+    """The shortest multiple of `every` that is at least `SETTLE_EVERY` (ticks every minute
+    settle at each tick; four a second settle every eighth)."""
+    return every * max(1, -(-SETTLE_EVERY // every))
+
+
 def tick_line(at: datetime, settle_every: timedelta | None = None) -> bytes:
     settle = settles(at, settle_every)
     tick = Clock(type="clock", event_id=tick_id(at), occurred_at=at, settle=settle)

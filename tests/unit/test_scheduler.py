@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from edge.translate import decode_external
 from loyalty.inputs import Clock
-from streams.scheduler import boundary, due, settles, tick_line
+from streams.scheduler import boundary, default_settle_every, due, settles, tick_line
 
 
 def test_a_tick_is_the_last_boundary_before_the_lagged_wall_clock() -> None:
@@ -64,3 +65,20 @@ def test_ticks_settle_on_their_own_boundaries_only() -> None:
     assert tick_line(start + every, settle_every) == tick_line(start + every, settle_every)
     assert settles(start + every, None)  # without --settle-every every tick settles
     assert orjson.loads(tick_line(start + every, settle_every))["settle"] is False
+
+
+def test_by_default_ticks_settle_about_every_two_seconds_on_their_own_boundaries() -> None:
+    second = timedelta(seconds=1)
+    assert default_settle_every(second / 4) == 2 * second
+    assert default_settle_every(second / 10) == 2 * second
+    assert default_settle_every(0.3 * second) == 2.1 * second  # a multiple of the interval
+    assert default_settle_every(60 * second) == 60 * second  # minute ticks: every one settles
+
+
+def test_the_clock_command_refuses_a_settling_interval_off_its_ticks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from entrypoints.cli import main
+
+    assert main(["clock", "--every", "0.3", "--settle-every", "1"]) == 2
+    assert "multiple of --every" in capsys.readouterr().err
