@@ -29,6 +29,7 @@ from loyalty import events as ev
 from loyalty.book import Book, Outcome
 from schemas.status import OpsProgress
 from streams import state_codec
+from streams.app import faust_settings
 from streams.runner import CONTROL_KEY, member_key
 from streams.topics import TopicNames
 
@@ -39,21 +40,7 @@ def create_app(settings: Settings) -> Any:
     names = TopicNames(settings.namespace)
     program = load_program(settings.program)
     app = faust.App(
-        f"{settings.namespace}.idiomatic",
-        broker=f"kafka://{settings.bootstrap_servers}",
-        store="memory://",
-        autodiscover=False,
-        topic_partitions=settings.partitions,
-        topic_replication_factor=1,
-        topic_disable_leader=True,
-        web_enabled=False,
-        key_serializer="raw",
-        value_serializer="raw",
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        broker_rebalance_timeout=10.0,
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=1.0,
+        f"{settings.namespace}.idiomatic", store="memory://", **faust_settings(settings)
     )
 
     def topic(*topic_names: str) -> Any:

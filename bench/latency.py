@@ -30,7 +30,7 @@ import orjson
 import localinfra
 from bench.workload import ROOT, cached_workload
 from config import Settings
-from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
+from entrypoints.verify_stream import warm_up, watched, workers
 from schemas import events as wire
 from streams.partitioning import partition_of
 from streams.scheduler import run_scheduler
@@ -149,11 +149,7 @@ def run_latency(base: Settings, args: argparse.Namespace, path: Path) -> tuple[S
     with workers(settings, args.program, 1, logs, env) as procs:
 
         async def go() -> Measured:
-            warm = f"warmup-{run}"
-            empty = logs / "empty.jsonl"
-            empty.write_bytes(b"")
-            await produce_file(settings, empty, warm)
-            await watched(wait_flushed(settings, warm, 300), procs, logs)
+            await warm_up(settings, procs, logs)
             every, lag = timedelta(seconds=args.every), timedelta(seconds=args.lag)
             settle = timedelta(seconds=args.settle_every)
             clock = asyncio.create_task(run_scheduler(settings, every, lag, settle_every=settle))

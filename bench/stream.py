@@ -28,7 +28,7 @@ import localinfra
 from bench.workload import arguments, cached_workload
 from config import Settings
 from entrypoints.replay import replay
-from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
+from entrypoints.verify_stream import produce_file, wait_flushed, warm_up, watched, workers
 from streams.topics import TopicNames, ensure_topics
 
 TARGET = 20_000  # mixed events/s per worker (the benchmark issue's target)
@@ -136,11 +136,7 @@ async def run_once(
         workers(settings, args.program, 1, logs, env) as procs,
         workers(settings, args.program, int(split), logs, projection_env, "projection"),
     ):
-        warm = f"warmup-{uuid.uuid4().hex[:6]}"
-        empty = logs / "empty.jsonl"
-        empty.write_bytes(b"")
-        await produce_file(settings, empty, warm)
-        await watched(wait_flushed(settings, warm, 300), procs, logs)
+        await warm_up(settings, procs, logs)
         marker = f"flush-{uuid.uuid4().hex[:6]}"
         started = time.perf_counter()
         messages = await produce_file(settings, events, marker)

@@ -56,7 +56,7 @@ from config import Settings
 from edge.program_file import load_program
 from entrypoints.generate import generate
 from entrypoints.replay import replay
-from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
+from entrypoints.verify_stream import produce_file, wait_flushed, warm_up, watched, workers
 from streams.topic_reader import read_all
 from streams.topics import TopicNames, ensure_topics
 from workload.generator import settling_only_every
@@ -134,15 +134,6 @@ def fresh(base: Settings, label: str) -> Settings:
     settings = base.model_copy(update={"namespace": f"bench-{label}-{uuid.uuid4().hex[:6]}"})
     asyncio.run(ensure_topics(settings))
     return settings
-
-
-async def warm_up(settings: Settings, procs: list[Any], logs: Path, name: str = "worker") -> None:
-    """Until every partition has answered a flush marker: workers started and assigned."""
-    marker = f"warmup-{uuid.uuid4().hex[:6]}"
-    empty = logs / "empty.jsonl"
-    empty.write_bytes(b"")
-    await produce_file(settings, empty, marker)
-    await watched(wait_flushed(settings, marker, 300), procs, logs, name)
 
 
 def live(

@@ -269,6 +269,18 @@ async def watched(
     return task.result()
 
 
+async def warm_up(
+    settings: Settings, procs: list[subprocess.Popen[bytes]], logs: Path, name: str = "worker"
+) -> None:
+    """Until every partition has answered a flush marker: the workers have started, joined
+    and taken their partitions (so a benchmark's clock starts after that)."""
+    marker = f"warmup-{uuid.uuid4().hex[:6]}"
+    empty = logs / "empty.jsonl"
+    empty.write_bytes(b"")
+    await produce_file(settings, empty, marker)
+    await watched(wait_flushed(settings, marker, 300), procs, logs, name)
+
+
 def verify_stream(
     events: Path,
     program_path: Path,

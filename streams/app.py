@@ -52,6 +52,28 @@ def changelog_topic(settings: Settings) -> str:
     return f"{app_id(settings)}-members-changelog"
 
 
+def faust_settings(settings: Settings) -> dict[str, Any]:
+    """What every Faust app of this project shares (the engine's, and the benchmark's
+    idiomatic baseline, so the two are measured on equal terms)."""
+    return {
+        "broker": f"kafka://{settings.bootstrap_servers}",
+        "autodiscover": False,
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": 1,
+        "topic_disable_leader": True,
+        "web_enabled": False,
+        # Everything is bytes: the runner encodes and decodes itself.
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "consumer_auto_offset_reset": "earliest",
+        "producer_acks": -1,
+        # Faust's defaults make a fresh group wait ~30 s to join on these small machines.
+        "broker_rebalance_timeout": 10.0,
+        "broker_session_timeout": 10.0,
+        "broker_heartbeat_interval": 1.0,
+    }
+
+
 def create_engine(
     settings: Settings,
     projection: MemberProjection | None = None,
@@ -62,29 +84,15 @@ def create_engine(
     datadir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = faust.App(
         app_id(settings),
-        broker=f"kafka://{settings.bootstrap_servers}",
         store=settings.store,
-        autodiscover=False,
         # Per app id: RocksDB tables of another namespace must never be picked up (Faust keys
         # them by table name and partition only).
         datadir=str(datadir),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=1,
-        topic_disable_leader=True,
-        web_enabled=False,
-        # Everything is bytes: the runner encodes and decodes itself.
-        key_serializer="raw",
-        value_serializer="raw",
         # Runners hold messages unacknowledged until their clock epoch is applied; a rebalance
         # must not wait for them (they are delivered again from the committed offsets).
         stream_wait_empty=False,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
         producer_max_request_size=MAX_RECORD_BYTES,
-        # Faust's defaults make a fresh group wait ~30 s to join on these small machines.
-        broker_rebalance_timeout=10.0,
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=1.0,
+        **faust_settings(settings),
     )
 
     def topics(*topic_names: str) -> Any:
