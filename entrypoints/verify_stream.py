@@ -31,7 +31,6 @@ from loyalty.program import Program
 from loyalty.state import MemberState
 from schemas.status import MemberStatus
 from streams import state_codec
-from streams.app import changelog_topic
 from streams.feed import file_messages, flush_messages
 from streams.runner import MEMBER_PREFIX
 from streams.topic_reader import Record, read_all, read_until
@@ -124,7 +123,7 @@ async def collect(settings: Settings, marker: str, timeout_s: float) -> StreamRe
     records = await read_all(
         settings.bootstrap_servers,
         [
-            changelog_topic(settings),
+            names.member_state,
             names.ledger,
             names.dead_letters,
             names.member_status,
@@ -137,7 +136,7 @@ async def collect(settings: Settings, marker: str, timeout_s: float) -> StreamRe
     dead = 0
     statuses: dict[str, MemberStatus] = {}
     member_events = []
-    changelog = changelog_topic(settings)
+    changelog = names.member_state
     for r in records:
         if r.topic == changelog and r.key is not None:
             latest[r.key] = r.value  # in offset order per partition: the last one wins

@@ -13,13 +13,11 @@ import faust
 from config import Settings
 from edge.program_file import load_program
 from loyalty.program import Program
-from streams.agents import Runners, register_engine, register_metrics, register_projection
+from streams.agents import register_engine, register_metrics, register_projection
+from streams.engine_loop import EngineLoop
 from streams.metrics import Meter
 from streams.projection import MemberProjection, RedisMemberProjection
 from streams.topics import TopicNames
-
-# A member's compressed state stays far below this; Kafka's 1 MB default is the limit it lifts.
-MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -28,7 +26,7 @@ class Engine:
     topics: TopicNames
     settings: Settings
     projection: MemberProjection | None
-    runners: Runners | None  # None in a projection-only worker
+    runners: EngineLoop | None  # None in a projection-only worker
 
 
 def redis_projection(settings: Settings) -> RedisMemberProjection:
@@ -45,11 +43,6 @@ def app_id(settings: Settings) -> str:
     Kafka gives a group's members partitions of the topics they all subscribe to."""
     suffix = "-projection" if settings.role == "projection" else ""
     return f"{settings.namespace}.{settings.app_id}{suffix}"
-
-
-def changelog_topic(settings: Settings) -> str:
-    """Faust's name for the member table's changelog."""
-    return f"{app_id(settings)}-members-changelog"
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -88,10 +81,7 @@ def create_engine(
         # Per app id: RocksDB tables of another namespace must never be picked up (Faust keys
         # them by table name and partition only).
         datadir=str(datadir),
-        # Runners hold messages unacknowledged until their clock epoch is applied; a rebalance
-        # must not wait for them (they are delivered again from the committed offsets).
         stream_wait_empty=False,
-        producer_max_request_size=MAX_RECORD_BYTES,
         **faust_settings(settings),
     )
 
@@ -105,28 +95,21 @@ def create_engine(
 
     runners = None
     if settings.role in ("all", "engine"):
-        runners = _register_engine(app, topics, names, settings, program)
+        runners = _register_engine(app, settings, program)
+    if settings.role == "engine":
+        # The engine loop consumes with its own consumer; Faust's would subscribe to nothing
+        # (aiokafka refuses that), so it is not started.
+        app.boot_strategy.enable_kafka_consumer = False
     if settings.role in ("all", "projection"):
         projection = projection or redis_projection(settings)
         register_projection(app, topics(names.member_status), projection)
     return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)
 
 
-def _register_engine(
-    app: Any, topics: Any, names: TopicNames, settings: Settings, program: Program | None
-) -> Runners:
-    # Member states and each partition's marks; raw bytes (streams/state_codec.py) both in the
-    # table and in its changelog.
-    members = app.Table(
-        "members",
-        partitions=settings.partitions,
-        # bytes types make Faust use the raw codec for the changelog too (writes and
-        # recovery); a schema alone does not reach the changelog topic.
-        key_type=bytes,
-        value_type=bytes,
-        extra_topic_configs={"max.message.bytes": str(MAX_RECORD_BYTES)},
-    )
-    runners = Runners(settings, program or load_program(settings.program), members, Meter())
-    register_engine(app, topics(*names.inputs, names.exchange), runners)
-    register_metrics(app, runners, settings.metrics_interval_s)
-    return runners
+def _register_engine(app: Any, settings: Settings, program: Program | None) -> EngineLoop:
+    loop = EngineLoop(settings, program or load_program(settings.program), Meter())
+    # A group of its own: the Faust consumer's group (the projection agent) uses Faust's
+    # assignor, and one group cannot mix two.
+    register_engine(app, loop, f"{app_id(settings)}-runners")
+    register_metrics(app, loop, settings.metrics_interval_s)
+    return loop

@@ -257,6 +257,10 @@ class PartitionRunner:
         self._checkpoint_into(effects)
         return effects
 
+    def unwritten(self) -> bool:
+        """Whether a checkpoint now would write or acknowledge anything."""
+        return bool(self._since_checkpoint or self._dirty or self._held or self._after)
+
     def _checkpoint_into(self, effects: Effects) -> None:
         # One status per changed member per checkpoint (not per step): the read model follows
         # within a checkpoint interval, for a fraction of the messages.
@@ -548,10 +552,10 @@ class PartitionRunner:
     def record(self) -> bytes:
         marks = orjson.loads(state_codec.encode_marks(self.book.marks()))
         return orjson.dumps(
-            {"book": marks, "phase": self.phase.as_json(), "positions": self._resume_at()}
+            {"book": marks, "phase": self.phase.as_json(), "positions": self.resume_at()}
         )
 
-    def _resume_at(self) -> dict[str, int]:
+    def resume_at(self) -> dict[str, int]:
         """Where a restored runner resumes: the oldest message still queued (consumed, not yet
         applied) per topic, else the next offset. Exchange records applied after an older
         queued one come again; they are stale seals or duplicate follow-ups by then."""

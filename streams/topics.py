@@ -11,11 +11,20 @@ from typing import Any
 
 from config import Settings
 
+STATE_RECORD_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
     compacted: bool = False
+    max_message_bytes: int | None = None
+
+    def configs(self) -> dict[str, str]:
+        configs = {"cleanup.policy": "compact"} if self.compacted else {}
+        if self.max_message_bytes is not None:
+            configs["max.message.bytes"] = str(self.max_message_bytes)
+        return configs
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,11 @@ class TopicNames:
     def exchange(self) -> str:
         """Internal: follow-ups, clock seals and grading histograms between partitions."""
         return self._name("partition-exchange")
+
+    @property
+    def member_state(self) -> str:
+        """Internal: the engine's changelog (member states and each partition's marks)."""
+        return self._name("member-state")
 
     @property
     def ledger(self) -> str:
@@ -91,6 +105,8 @@ class TopicNames:
         return [
             *(TopicSpec(name) for name in self.inputs),
             TopicSpec(self.exchange),
+            # A member's compressed state stays far below this; Kafka's 1 MB default is lifted.
+            TopicSpec(self.member_state, compacted=True, max_message_bytes=STATE_RECORD_BYTES),
             TopicSpec(self.ledger),
             TopicSpec(self.member_status, compacted=True),
             TopicSpec(self.member_events),
@@ -144,7 +160,7 @@ async def _ensure_topics(settings: Settings, replication_factor: int) -> list[st
                         name=spec.name,
                         num_partitions=settings.partitions,
                         replication_factor=replication_factor,
-                        topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+                        topic_configs=spec.configs(),
                     )
                     for spec in missing
                 ]

@@ -1,0 +1,343 @@
+"""The engine's transport: the partition runners driven from batches of records, consumed and
+produced through aiokafka directly, inside the Faust worker.
+
+Why not a Faust agent (measured, docs/stream.md "Transport"): with Faust 0.15 delivering each
+message through its conductor, channel queue and stream (a `wait_first` per message), one
+worker applied 1,927 events/s while the same runners fed by `getmany` batches applied 6,403
+(`make bench`, 2026-11-30); the runners were a ninth of the agent's time. Around rebalances
+Faust also dropped fetched records for good, which took a watchdog that sought partitions back.
+
+So this loop owns what the agent and the member table did:
+- one consumer in a group of its own (`<app id>-runners`), subscribed to every input topic and
+  the exchange topic, with the range assignor: every topic has the same partition count, so a
+  worker gets the same partitions of each (co-partitioning, which the runners need);
+- the member state changelog (`<namespace>.member-state.v1`, compacted), written once per
+  changed member per checkpoint and read back when a partition is assigned;
+- the order the runners need: sends; at a checkpoint flush, state records, flush, then
+  progress records; offsets committed after that (for operators' lag tools: where a partition
+  resumes is the runner's own position in the changelog, sought on assignment).
+
+Faust stays the application: worker, signals, timers (metrics), the projection agent, web.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from time import monotonic
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from config import Settings
+from loyalty.program import Program
+from streams import state_codec
+from streams.metrics import Meter
+from streams.runner import MEMBER_PREFIX, Effects, Inbound, PartitionRunner, Send, runner_key
+from streams.topics import STATE_RECORD_BYTES, TopicNames
+
+log = logging.getLogger(__name__)
+
+# Records per fetch: large enough that a backlog is read in few round trips, small enough that
+# a batch (and the lock a rebalance waits for) is done in well under a second.
+MAX_RECORDS = 2_000
+POLL_MS = 100
+RESTORE_RECORDS = 20_000
+
+
+@dataclass
+class Checkpoint:
+    """State records to write and progress records to send once the outputs before them are
+    durable, and where each partition's sources resume (committed after the write)."""
+
+    writes: list[Send] = field(default_factory=list)
+    after: list[Send] = field(default_factory=list)
+    commits: dict[TopicPartition, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.writes or self.after)
+
+
+class EngineLoop:
+    """The runners of this worker's partitions and the consume/apply/produce loop around
+    them. `run` is started as a Faust task; `stop` is called on shutdown."""
+
+    def __init__(self, settings: Settings, program: Program, meter: Meter) -> None:
+        self.settings = settings
+        self.program = program
+        self.meter = meter
+        self.names = TopicNames(settings.namespace)
+        self.sources = [*self.names.inputs, self.names.exchange]
+        self.by_partition: dict[int, PartitionRunner] = {}
+        self.read: dict[tuple[str, int], int] = {}  # next offset per topic-partition (lag)
+        self.last_checkpoint: dict[int, float] = {}
+        self.rebalances = 0
+        self.consumer: Any = None
+        self.producer: Any = None
+        # Held while a batch is applied or a checkpoint written; a rebalance and the shutdown
+        # take it, so they never see a runner halfway through a batch.
+        self.lock = asyncio.Lock()
+        self.stopping = False
+        self.started = asyncio.Event()
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def start(self, group_id: str) -> None:
+        s = self.settings
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            max_partition_fetch_bytes=STATE_RECORD_BYTES,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            rebalance_timeout_ms=10_000,
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_servers,
+            acks="all",
+            linger_ms=2,
+            max_batch_size=512 * 1024,
+            max_request_size=STATE_RECORD_BYTES,
+        )
+        await self.producer.start()
+        await self.consumer.start()
+        self.consumer.subscribe(self.sources, listener=_Listener(self))
+        self.started.set()
+
+    async def stop(self) -> None:
+        """Write every partition's state and leave the group: whoever takes the partitions
+        over resumes exactly here, with nothing delivered twice."""
+        self.stopping = True
+        if self.consumer is None:
+            return
+        async with self.lock:
+            try:
+                await self._handover(set(self.by_partition))
+            except KafkaError as exc:  # nothing lost: the next owner replays since the last one
+                log.warning("final checkpoint failed: %r", exc)
+            self._drop(set(self.by_partition))
+        # Outside the lock: leaving the group waits for a rebalance in progress, whose
+        # listener takes the lock.
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def run(self) -> None:
+        try:
+            while not self.stopping:
+                batch = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
+                async with self.lock:
+                    if self.stopping:
+                        return
+                    done = await self._apply(batch)
+                    done = self._due(monotonic(), done)
+                    commits = await self._write(done)
+                await self._commit(commits)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self.stopping:
+                return
+            # A dead loop in a live process would look healthy and apply nothing. Exiting lets
+            # the supervisor start a fresh worker; state and outputs are safe (checkpoints,
+            # idempotent ids).
+            log.critical("the engine loop failed: exiting", exc_info=True)
+            logging.shutdown()
+            os._exit(70)
+
+    # -- the loop -----------------------------------------------------------------------------
+    async def _apply(self, batch: dict[Any, list[Any]]) -> Checkpoint:
+        done = Checkpoint()
+        send = self.producer.send
+        now = monotonic()
+        for tp, records in batch.items():
+            topic, partition = tp.topic, tp.partition
+            runner = self.by_partition.get(partition)
+            if runner is None:
+                continue  # revoked since the fetch: the new owner reads it
+            self.read[(topic, partition)] = records[-1].offset + 1
+            for record in records:
+                effects = runner.receive(
+                    Inbound(topic, partition, record.offset, record.key, record.value)
+                )
+                for s in effects.sends:
+                    await send(s.topic, s.value, s.key, partition=s.partition)
+                if effects.writes:
+                    self._collect(runner, effects, done)
+                    self.last_checkpoint[partition] = now
+                if effects.seek:
+                    # A gap: records between the runner's position and this one were not
+                    # delivered (not seen with this consumer, kept as the runner's guard).
+                    for source, offset in effects.seek:
+                        log.warning("partition %d: seeking %s to %d", partition, source, offset)
+                        self.consumer.seek(TopicPartition(source, partition), offset)
+                    break
+        return done
+
+    def _due(self, now: float, done: Checkpoint) -> Checkpoint:
+        """Checkpoints on time, so a quiet partition does not hold its state for long."""
+        interval = self.settings.checkpoint_interval_s
+        for partition, runner in self.by_partition.items():
+            last = self.last_checkpoint.setdefault(partition, now)
+            if now - last >= interval and runner.unwritten():
+                self._collect(runner, runner.checkpoint(), done)
+                self.last_checkpoint[partition] = now
+        return done
+
+    def _collect(self, runner: PartitionRunner, effects: Effects, done: Checkpoint) -> None:
+        p = runner.partition
+        # Status records of a checkpoint are outputs like any other: sent before the flush.
+        done.writes += [
+            Send(self.names.member_state, key, value, p) for key, value in effects.writes.items()
+        ]
+        done.after += effects.after
+        for source, offset in runner.resume_at().items():
+            done.commits[TopicPartition(source, p)] = offset
+
+    async def _write(self, done: Checkpoint) -> dict[TopicPartition, int]:
+        if not done:
+            return {}
+        producer = self.producer
+        await producer.flush()  # outputs before the state that makes them unrepeatable
+        for s in done.writes:
+            await producer.send(s.topic, s.value, s.key, partition=s.partition)
+        await producer.flush()
+        for s in done.after:  # progress records promise durable state
+            await producer.send(s.topic, s.value, s.key, partition=s.partition)
+        return done.commits
+
+    async def _commit(self, commits: dict[TopicPartition, int]) -> None:
+        if not commits:
+            return
+        try:
+            await self.consumer.commit(commits)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # Revoked meanwhile: harmless, the changelog says where each partition resumes.
+            log.info("offset commit skipped: %r", exc)
+
+    async def _handover(self, partitions: set[int]) -> None:
+        done = Checkpoint()
+        for p in sorted(partitions):
+            runner = self.by_partition.get(p)
+            if runner is not None:
+                self._collect(runner, runner.checkpoint(), done)
+        commits = await self._write(done)
+        await self._commit(commits)
+
+    # -- rebalances ---------------------------------------------------------------------------
+    async def on_revoked(self, revoked: set[Any]) -> None:
+        partitions = {tp.partition for tp in revoked}
+        async with self.lock:
+            self.rebalances += 1
+            try:
+                await self._handover(partitions & set(self.by_partition))
+            except KafkaError as exc:
+                log.warning("checkpoint on revocation failed: %r", exc)
+            self._drop(partitions)
+
+    def _drop(self, partitions: set[int]) -> None:
+        for p in sorted(partitions):
+            runner = self.by_partition.pop(p, None)
+            if runner is not None:
+                self.meter.retire(runner.tally)
+            self.last_checkpoint.pop(p, None)
+        for key in [k for k in self.read if k[1] in partitions]:
+            del self.read[key]
+
+    async def on_assigned(self, assigned: set[Any]) -> None:
+        by_partition: dict[int, set[str]] = {}
+        for tp in assigned:
+            by_partition.setdefault(tp.partition, set()).add(tp.topic)
+        wanted = set(self.sources)
+        complete = sorted(p for p, topics in by_partition.items() if topics == wanted)
+        broken = sorted(set(by_partition) - set(complete))
+        if broken:
+            # The range assignor gives every topic's partition p to one worker when all topics
+            # have the same partition count (ensure_topics checks it); anything else is a bug.
+            log.critical("partitions %s assigned without all their topics", broken)
+        async with self.lock:
+            if self.stopping:
+                return
+            fresh = [p for p in complete if p not in self.by_partition]
+            if fresh:
+                await self._restore(fresh)
+            for p in complete:
+                runner = self.by_partition[p]
+                for source in self.sources:
+                    self.consumer.seek(TopicPartition(source, p), runner.positions[source])
+            log.info("partitions %s assigned (restored %s)", complete, fresh)
+
+    async def _restore(self, partitions: list[int]) -> None:
+        starts = await self.consumer.beginning_offsets(
+            [TopicPartition(t, p) for t in self.sources for p in partitions]
+        )
+        stored = await read_changelog(self.settings, self.names.member_state, partitions)
+        for p in partitions:
+            values = stored.get(p, {})
+            states = [
+                state_codec.decode(v) for k, v in values.items() if k.startswith(MEMBER_PREFIX)
+            ]
+            runner = PartitionRunner(
+                p,
+                self.settings.partitions,
+                self.program,
+                self.names,
+                states,
+                values.get(runner_key(p)),
+                checkpoint_every=self.settings.checkpoint_every,
+                starts={tp.topic: int(o) for tp, o in starts.items() if tp.partition == p},
+            )
+            log.info("partition %d: restored %d members", p, len(states))
+            self.by_partition[p] = runner
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    def __init__(self, loop: EngineLoop) -> None:
+        self.loop = loop
+
+    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+        await self.loop.on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[Any]) -> None:
+        await self.loop.on_assigned(assigned)
+
+
+async def read_changelog(
+    settings: Settings, topic: str, partitions: list[int]
+) -> dict[int, dict[bytes, bytes]]:
+    """The latest value per key of the given changelog partitions, read to their end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=STATE_RECORD_BYTES,
+    )
+    await consumer.start()
+    latest: dict[int, dict[bytes, bytes]] = {p: {} for p in partitions}
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        left = {tp for tp in tps if ends[tp] > 0}
+        for tp in tps:
+            if tp in left and await consumer.position(tp) >= ends[tp]:
+                left.discard(tp)
+        while left:
+            batch = await consumer.getmany(*left, timeout_ms=500, max_records=RESTORE_RECORDS)
+            for tp, records in batch.items():
+                values = latest[tp.partition]
+                for r in records:
+                    if r.key is not None and r.value is not None:
+                        values[r.key] = r.value
+            for tp in list(left):
+                if await consumer.position(tp) >= ends[tp]:
+                    left.discard(tp)
+        return latest
+    finally:
+        await consumer.stop()
