@@ -4,20 +4,36 @@ payload schema (from the pydantic models in `schemas/`) and one example per mess
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from config import Settings
+from loyalty.state import MemberState
 from schemas import events as wire
 from schemas import outputs, status
 from schemas.examples import EXAMPLES
+from streams import state_codec
 from streams.topics import _TOPIC_OF_TYPE, TopicNames
 
 NAMESPACE = "{namespace}"
 REF = "#/components/schemas/{model}"
 MEMBER_KEY = {"type": "string", "description": "the member id (every topic is co-partitioned)"}
 NO_KEY = {"type": "null", "description": "no key: sent to a chosen partition"}
+STATE_KEY = {
+    "type": "string",
+    "description": "`m:<member id>` (a member's state) or `r:<partition>` (a partition's marks "
+    "and positions)",
+}
+_STATE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "contentEncoding": "base64",
+    "description": "Internal to the engine: zlib-compressed JSON written by "
+    "streams/state_codec.py (bytes on the topic; base64 here); not a contract for other "
+    "consumers.",
+}
 DEFAULT_PARTITIONS: int = Settings.model_fields["partitions"].default
 PARTITIONS = (
     f"LOYALTY_PARTITIONS (default {DEFAULT_PARTITIONS}): every topic has this many partitions, "
@@ -100,6 +116,16 @@ def _channels(names: TopicNames) -> list[dict[str, Any]]:
             "description": "Internal: between the engine's partitions.",
         },
         {
+            "id": "member-state",
+            "address": names.member_state,
+            "messages": ["member_state"],
+            "key": STATE_KEY,
+            "direction": "internal",
+            "compacted": True,
+            "description": "Internal: the engine's changelog, written once per changed member "
+            "per checkpoint and read back when a worker takes a partition over.",
+        },
+        {
             "id": "ledger-postings",
             "address": names.ledger,
             "messages": ["ledger_posting"],
@@ -154,6 +180,12 @@ def _hoist(schema: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def state_example() -> str:
+    """A real member state record, base64: what a `m:<member id>` key carries."""
+    state = MemberState("M0004146", date(2025, 3, 1), "blue", datetime(2026, 1, 2, tzinfo=UTC))
+    return base64.b64encode(state_codec.encode(state)).decode()
+
+
 def asyncapi_document() -> dict[str, Any]:
     names = TopicNames(NAMESPACE)
     shared: dict[str, Any] = {}
@@ -164,7 +196,13 @@ def asyncapi_document() -> dict[str, Any]:
         channel_messages = {}
         for name in channel["messages"]:
             model = MODELS.get(name)
-            if model is not None:
+            example: Any = EXAMPLES.get(name)
+            content = "application/json"
+            if name == "member_state":
+                payload = _STATE_SCHEMA
+                example = state_example()
+                content = "application/octet-stream"
+            elif model is not None:
                 shared[model.__name__] = _hoist(
                     model.model_json_schema(ref_template=REF, by_alias=True), shared
                 )
@@ -174,10 +212,10 @@ def asyncapi_document() -> dict[str, Any]:
             messages[name] = {
                 "name": name,
                 "title": name.replace("_", " "),
-                "contentType": "application/json",
+                "contentType": content,
                 "payload": payload,
                 "bindings": {"kafka": {"key": channel["key"], "bindingVersion": "0.5.0"}},
-                "examples": [{"name": name, "payload": EXAMPLES[name]}],
+                "examples": [{"name": name, "payload": example}],
             }
             channel_messages[name] = {"$ref": f"#/components/messages/{name}"}
         config: dict[str, Any] = {

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("role", "agents", "suffix"),
     [
-        ("all", {"engine", "project-member-status"}, ""),
-        ("engine", {"engine"}, ""),
+        ("all", {"project-member-status"}, ""),
+        ("engine", set(), ""),
         ("projection", {"project-member-status"}, "-projection"),
     ],
 )
@@ -29,7 +29,10 @@ def test_a_worker_runs_the_agents_of_its_role(
     engine = create_engine(settings)
     names = {agent.name.rsplit(".", 1)[-1] for agent in engine.app.agents.values()}
     assert names == agents
+    # The engine is a loop of its own (streams/engine_loop.py), not a Faust agent; an
+    # engine-only worker does not start Faust's consumer, which would subscribe to nothing.
     assert (engine.runners is not None) == (role != "projection")
-    # The projection is a consumer group of its own; the engine keeps its changelog name.
+    assert engine.app.boot_strategy._should_enable_kafka_consumer() == (role != "engine")
+    # The projection is a consumer group of its own.
     assert app_id(settings) == f"wiring.loyalty-engine{suffix}"
     assert (tmp_path / "faust" / app_id(settings)).is_dir()
