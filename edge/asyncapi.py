@@ -198,6 +198,7 @@ def asyncapi_document() -> dict[str, Any]:
             model = MODELS.get(name)
             example: Any = EXAMPLES.get(name)
             content = "application/json"
+            payload: dict[str, Any]
             if name == "member_state":
                 payload = _STATE_SCHEMA
                 example = state_example()
@@ -206,7 +207,7 @@ def asyncapi_document() -> dict[str, Any]:
                 shared[model.__name__] = _hoist(
                     model.model_json_schema(ref_template=REF, by_alias=True), shared
                 )
-                payload: dict[str, Any] = {"$ref": REF.format(model=model.__name__)}
+                payload = {"$ref": REF.format(model=model.__name__)}
             else:
                 payload = _EXCHANGE_SCHEMA
             messages[name] = {

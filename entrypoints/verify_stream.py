@@ -50,9 +50,11 @@ class StreamResult:
     member_events: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def produce_file(settings: Settings, path: Path, marker: str, idempotent: bool = True) -> int:
-    """Send the file's events in order (explicit partitions), then the flush marker; returns
-    the number of messages sent (flush marker copies included)."""
+async def produce_file(
+    settings: Settings, path: Path, marker: str | None, idempotent: bool = True
+) -> int:
+    """Send the file's events in order (explicit partitions), then the flush marker (unless
+    None); returns the number of messages sent (flush marker copies included)."""
     from aiokafka import AIOKafkaProducer
 
     names = TopicNames(settings.namespace)
@@ -79,7 +81,8 @@ async def produce_file(settings: Settings, path: Path, marker: str, idempotent: 
                 if len(pending) >= 20_000:
                     await asyncio.gather(*pending)
                     pending.clear()
-            for out in flush_messages(names, settings.partitions, marker):
+            flush = [] if marker is None else flush_messages(names, settings.partitions, marker)
+            for out in flush:
                 pending.append(
                     await producer.send(out.topic, out.value, out.key, partition=out.partition)
                 )

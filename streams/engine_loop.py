@@ -38,6 +38,7 @@ from loyalty.program import Program
 from streams import state_codec
 from streams.metrics import Meter
 from streams.runner import MEMBER_PREFIX, Effects, Inbound, PartitionRunner, Send, runner_key
+from streams.topic_reader import read_all
 from streams.topics import STATE_RECORD_BYTES, TopicNames
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 # a batch (and the lock a rebalance waits for) is done in well under a second.
 MAX_RECORDS = 2_000
 POLL_MS = 100
-RESTORE_RECORDS = 20_000
+RESTORE_TIMEOUT_S = 3600.0
 
 
 @dataclass
@@ -311,33 +312,13 @@ async def read_changelog(
     settings: Settings, topic: str, partitions: list[int]
 ) -> dict[int, dict[bytes, bytes]]:
     """The latest value per key of the given changelog partitions, read to their end."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=STATE_RECORD_BYTES,
-    )
-    await consumer.start()
     latest: dict[int, dict[bytes, bytes]] = {p: {} for p in partitions}
-    try:
-        tps = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        left = {tp for tp in tps if ends[tp] > 0}
-        for tp in tps:
-            if tp in left and await consumer.position(tp) >= ends[tp]:
-                left.discard(tp)
-        while left:
-            batch = await consumer.getmany(*left, timeout_ms=500, max_records=RESTORE_RECORDS)
-            for tp, records in batch.items():
-                values = latest[tp.partition]
-                for r in records:
-                    if r.key is not None and r.value is not None:
-                        values[r.key] = r.value
-            for tp in list(left):
-                if await consumer.position(tp) >= ends[tp]:
-                    left.discard(tp)
-        return latest
-    finally:
-        await consumer.stop()
+    # No timeout of its own that could cut a large restore short: the group's rebalance
+    # timeout does not run while a member works in its assignment callback.
+    records = await read_all(
+        settings.bootstrap_servers, [topic], RESTORE_TIMEOUT_S, set(partitions)
+    )
+    for r in records:  # in offset order per partition: the last one wins
+        if r.key is not None and r.value is not None:
+            latest[r.partition][r.key] = r.value
+    return latest

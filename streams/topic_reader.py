@@ -49,14 +49,18 @@ async def read_until(
         await asyncio.wait_for(consumer.stop(), 30)
 
 
-async def _assign_from_start(consumer: Any, topics: list[str]) -> list[Any]:
-    """Assign every partition of `topics` to `consumer`, positioned at offset 0."""
+async def _assign_from_start(
+    consumer: Any, topics: list[str], only: set[int] | None = None
+) -> list[Any]:
+    """Assign every partition of `topics` (or those in `only`) to `consumer`, positioned at
+    their start."""
     from aiokafka import TopicPartition
 
     partitions = [
         TopicPartition(topic, p)
         for topic in topics
         for p in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
+        if only is None or p in only
     ]
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
@@ -102,28 +106,55 @@ async def produce(
         await asyncio.wait_for(producer.stop(), 30)
 
 
-async def read_all(bootstrap: str, topics: list[str], timeout_s: float = 120.0) -> list[Record]:
-    """Everything in `topics` now: every partition from offset 0 to its current end."""
+async def read_all(
+    bootstrap: str,
+    topics: list[str],
+    timeout_s: float = 120.0,
+    partitions: set[int] | None = None,
+) -> list[Record]:
+    """Everything in `topics` now (only `partitions` of them, when given): every partition
+    from its start to its current end."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     await asyncio.wait_for(consumer.start(), 30)
     records: list[Record] = []
     try:
         async with asyncio.timeout(timeout_s):
-            partitions = await _assign_from_start(consumer, topics)
-            ends = await consumer.end_offsets(partitions)
-            remaining = {tp for tp in partitions if ends[tp] > 0}
+            assigned = await _assign_from_start(consumer, topics, partitions)
+            ends = await consumer.end_offsets(assigned)
+            remaining = set(assigned)
             while remaining:
+                # By position, not by the last record's offset: compaction leaves gaps.
+                for tp in list(remaining):
+                    if await consumer.position(tp) >= ends[tp]:
+                        remaining.discard(tp)
+                if not remaining:
+                    break
                 batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=50_000)
                 for tp, messages in batch.items():
                     records.extend(
                         Record(tp.topic, tp.partition, m.offset, m.key, m.value) for m in messages
                     )
-                    if messages and messages[-1].offset + 1 >= ends[tp]:
-                        remaining.discard(tp)
         return records
+    finally:
+        await asyncio.wait_for(consumer.stop(), 30)
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    """The next offset of every partition of `topics`."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await asyncio.wait_for(consumer.start(), 30)
+    try:
+        assigned = await _assign_from_start(consumer, topics)
+        ends = await consumer.end_offsets(assigned)
+        return {(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
     finally:
         await asyncio.wait_for(consumer.stop(), 30)

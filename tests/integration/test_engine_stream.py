@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -26,7 +28,7 @@ from entrypoints.verify_stream import (
 from localinfra.process import free_port
 from localinfra.redis_server import RedisServer
 from streams.app import redis_projection
-from streams.topic_reader import Record, read_until
+from streams.topic_reader import Record, end_offsets, read_all, read_until
 from streams.topics import TopicNames, ensure_topics
 from workload.generator import Workload, settling_only_every
 
@@ -37,12 +39,18 @@ WAIT_S = 240.0
 
 
 def workload(
-    tmp_path: Path, members: int = 80, events: int = 3000, seed: int = 5, settle_nth: int = 1
+    tmp_path: Path,
+    members: int = 80,
+    events: int = 3000,
+    seed: int = 5,
+    settle_nth: int = 1,
+    tail: bytes = b"",
 ) -> Path:
     path = tmp_path / "events.jsonl"
     lines = Workload(members, events, seed, load_program(PROGRAM)).lines()
     with path.open("wb") as out:
         out.writelines(settling_only_every(lines, settle_nth))
+        out.write(tail)
     replay(path, load_program(PROGRAM), tmp_path / "replay", progress=False)
     return path
 
@@ -180,3 +188,107 @@ async def test_accrual_goes_on_during_a_redis_outage_and_the_read_model_catches_
             assert all(p.poll() is None for p in procs)
     finally:
         server.stop()
+
+
+def _metrics(records: list[Record]) -> dict[str, dict[str, Any]]:
+    """The latest metrics record of each worker."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.value and b'"metrics"' in r.value:
+            record = orjson.loads(r.value)
+            if record.get("kind") == "metrics":
+                latest[record["worker"]] = record
+    return latest
+
+
+async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The engine loop's own consumer group (not Faust's): a worker that joins takes
+    partitions from a running one (restored from the changelog), and a worker stopped with
+    SIGTERM writes its state and leaves; the result is the replay's."""
+    settings = engine_settings(settings)
+    events = workload(tmp_path, members=60, events=3000, seed=11, settle_nth=3)
+    await ensure_topics(settings)
+    names = TopicNames(settings.namespace)
+    marker = f"flush-{uuid.uuid4().hex[:6]}"
+    env = {**_env(settings), "LOYALTY_ROLE": "engine", "LOYALTY_METRICS_INTERVAL_S": "0.3"}
+    with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
+        await produce_file(settings, events, marker)
+
+        def clocks(n: int) -> Callable[[list[Record]], bool]:
+            return lambda rs: sum(b"clock_applied" in (r.value or b"") for r in rs) >= n
+
+        await watched(
+            read_until(settings.bootstrap_servers, [names.ops], clocks(100), WAIT_S),
+            first,
+            tmp_path,
+            "first",
+        )
+        with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
+
+            def both_read(records: list[Record]) -> bool:
+                # Each worker reports lag for the partitions it holds.
+                return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
+
+            await watched(
+                read_until(settings.bootstrap_servers, [names.ops], both_read, WAIT_S),
+                [*first, *second],
+                tmp_path,
+            )
+            first[0].send_signal(signal.SIGTERM)
+            assert first[0].wait(timeout=60) == 0  # a clean stop
+            result = await watched(collect(settings, marker, WAIT_S), second, tmp_path, "second")
+    assert_equal_to_replay(tmp_path, result)
+
+
+async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly_there(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """No checkpoint falls due during the run (no flush marker, limits out of reach): only
+    the shutdown writes the state. The changelog then says every input was consumed, and a
+    new worker finishes the file equal to replay."""
+    settings = engine_settings(settings)
+    # A last tick after every event, so that everything the file holds is applied.
+    last = b'{"event_id":"last-tick","type":"clock","occurred_at":"2030-01-01T00:00:00+00:00"}\n'
+    events = workload(tmp_path, members=40, events=1500, seed=4, tail=last)
+    await ensure_topics(settings)
+    names = TopicNames(settings.namespace)
+    env = {
+        "LOYALTY_CHECKPOINT_EVERY": "100000000",
+        "LOYALTY_CHECKPOINT_INTERVAL_S": "3600",
+        "LOYALTY_METRICS_INTERVAL_S": "0.3",
+    }
+    with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
+        sent = await produce_file(settings, events, None)
+
+        def all_applied(records: list[Record]) -> bool:
+            return any(
+                m["received"] == sent and m["reconciled"] for m in _metrics(records).values()
+            )
+
+        await watched(
+            read_until(settings.bootstrap_servers, [names.ops], all_applied, WAIT_S),
+            first,
+            tmp_path,
+            "first",
+        )
+        first[0].send_signal(signal.SIGTERM)
+        assert first[0].wait(timeout=60) == 0
+    ends = await end_offsets(settings.bootstrap_servers, list(names.inputs))
+    state = await read_all(settings.bootstrap_servers, [names.member_state], 30)
+    records = {r.key: r.value for r in state if r.key and r.key.startswith(b"r:")}
+    assert len(records) == settings.partitions
+    for key, value in records.items():
+        assert value is not None
+        partition = int(key[2:])
+        positions = orjson.loads(value)["positions"]
+        for topic in names.inputs:
+            assert positions[topic] == ends[(topic, partition)], (topic, partition)
+    marker = f"flush-{uuid.uuid4().hex[:6]}"
+    empty = tmp_path / "nothing.jsonl"
+    empty.write_bytes(b"")
+    with workers(settings, PROGRAM, 1, tmp_path, _env(settings), "next") as procs:
+        await produce_file(settings, empty, marker)
+        result = await watched(collect(settings, marker, WAIT_S), procs, tmp_path, "next")
+    assert_equal_to_replay(tmp_path, result)
