@@ -165,7 +165,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=2000.0, help="offered events/s")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--every", type=float, default=0.25, help="seconds between ticks")
+    parser.add_argument("--every", type=float, default=0.1, help="seconds between ticks")
     parser.add_argument("--lag", type=float, default=0.0, help="seconds ticks trail wall time")
     parser.add_argument(
         "--settle-every", type=float, default=2.0, help="seconds between ticks that settle"

@@ -66,7 +66,7 @@ RESULTS = ROOT / "bench" / "results"
 # asks for ~5% and ~1%.
 MIX = {"duplicate": 5.4, "invalid": 0.9, "malformed": 0.1}
 TARGET_EPS, TARGET_P99_MS = 10_000, 250  # this issue's figures per worker
-SETTLE_NTH = 8
+SETTLE_NTH = 20
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Repeat:
 
 def workload(args: argparse.Namespace) -> Path:
     """The generated history, with its daily clocks settling transfers as the deployment's
-    ticks do: one in `SETTLE_NTH` (docker-compose: ticks every 0.25 s, settling every 2 s)."""
+    ticks do: one in `SETTLE_NTH` (docker-compose: ticks every 0.1 s, settling every 2 s)."""
     name = f"suite-{args.events}-{args.members}-{args.seed}-{args.program.stem}-s{SETTLE_NTH}.jsonl"
     path = ROOT / ".loyalty" / "bench" / name
     if not path.exists():
@@ -239,7 +239,7 @@ def batched(base: Settings, args: argparse.Namespace, events: Path) -> float:
 
 def latency(base: Settings, args: argparse.Namespace, events: Path) -> dict[str, float]:
     run_args = argparse.Namespace(
-        rate=args.rate, seconds=args.seconds, every=0.25, lag=0.0, settle_every=2.0,
+        rate=args.rate, seconds=args.seconds, every=0.1, lag=0.0, settle_every=2.0,
         program=args.program,
     )  # fmt: skip
     _, (_, _, latencies) = run_latency(base, run_args, events)

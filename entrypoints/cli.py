@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     # A quarter second: measured p99 ~0.5 s from produce to posting at 2,000 events/s on one
     # worker (docs/stream.md, Latency); a minute-scale tick would hold every input that long.
-    clock.add_argument("--every", type=float, default=0.25, help="seconds between ticks")
+    clock.add_argument("--every", type=float, default=0.1, help="seconds between ticks")
     clock.add_argument(
         "--lag", type=float, default=1.0, help="seconds a tick trails the wall clock"
     )

@@ -63,6 +63,46 @@ class Checkpoint:
         return bool(self.writes or self.after)
 
 
+class Outbox:
+    """Records gathered per topic-partition into aiokafka batches: one future per batch
+    instead of one per record. Measured: `producer.send` per record (its future, its
+    metadata tuple, its `done` callback) was 17% of the worker's time (py-spy, 2026-12-01).
+    Order per topic-partition is kept: full batches go first, in order, and aiokafka has one
+    batch of a partition in flight at a time."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer = producer
+        self.open: dict[tuple[str, int], Any] = {}
+        self.full: list[tuple[str, int, Any]] = []
+
+    def add(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
+        tp = (topic, partition)
+        batch = self.open.get(tp)
+        if batch is None:
+            batch = self.open[tp] = self.producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            self.full.append((topic, partition, batch))
+            batch = self.open[tp] = self.producer.create_batch()
+            # An empty batch takes any record (up to the producer's max_request_size).
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
+
+    async def submit(self) -> None:
+        """Hand every gathered batch to the producer (sent after its linger)."""
+        send_batch = self.producer.send_batch
+        full, self.full = self.full, []
+        for topic, partition, batch in full:
+            await send_batch(batch, topic, partition=partition)
+        open_, self.open = self.open, {}
+        for (topic, partition), batch in open_.items():
+            await send_batch(batch, topic, partition=partition)
+
+    async def flush(self) -> None:
+        """Until everything added so far is acknowledged by the broker."""
+        await self.submit()
+        await self.producer.flush()
+
+
 class EngineLoop:
     """The runners of this worker's partitions and the consume/apply/produce loop around
     them. `run` is started as a Faust task; `stop` is called on shutdown."""
@@ -79,6 +119,7 @@ class EngineLoop:
         self.rebalances = 0
         self.consumer: Any = None
         self.producer: Any = None
+        self.outbox: Outbox = None  # type: ignore[assignment]  # set by start
         # Held while a batch is applied or a checkpoint written; a rebalance and the shutdown
         # take it, so they never see a runner halfway through a batch.
         self.lock = asyncio.Lock()
@@ -107,6 +148,7 @@ class EngineLoop:
             max_request_size=STATE_RECORD_BYTES,
         )
         await self.producer.start()
+        self.outbox = Outbox(self.producer)
         await self.consumer.start()
         self.consumer.subscribe(self.sources, listener=_Listener(self))
         self.started.set()
@@ -154,7 +196,7 @@ class EngineLoop:
     # -- the loop -----------------------------------------------------------------------------
     async def _apply(self, batch: dict[Any, list[Any]]) -> Checkpoint:
         done = Checkpoint()
-        send = self.producer.send
+        add = self.outbox.add
         now = monotonic()
         for tp, records in batch.items():
             topic, partition = tp.topic, tp.partition
@@ -167,7 +209,7 @@ class EngineLoop:
                     Inbound(topic, partition, record.offset, record.key, record.value)
                 )
                 for s in effects.sends:
-                    await send(s.topic, s.value, s.key, partition=s.partition)
+                    add(s.topic, s.partition, s.key, s.value)
                 if effects.writes:
                     self._collect(runner, effects, done)
                     self.last_checkpoint[partition] = now
@@ -178,6 +220,7 @@ class EngineLoop:
                         log.warning("partition %d: seeking %s to %d", partition, source, offset)
                         self.consumer.seek(TopicPartition(source, partition), offset)
                     break
+            await self.outbox.submit()  # outputs leave as their partition's records are done
         return done
 
     def _due(self, now: float, done: Checkpoint) -> Checkpoint:
@@ -186,13 +229,19 @@ class EngineLoop:
         for partition, runner in self.by_partition.items():
             last = self.last_checkpoint.setdefault(partition, now)
             if now - last >= interval and runner.unwritten():
-                self._collect(runner, runner.checkpoint(), done)
+                self._checkpoint(runner, done)
                 self.last_checkpoint[partition] = now
         return done
 
+    def _checkpoint(self, runner: PartitionRunner, done: Checkpoint) -> None:
+        effects = runner.checkpoint()
+        for s in effects.sends:  # its status records: outputs like any other
+            self.outbox.add(s.topic, s.partition, s.key, s.value)
+        self._collect(runner, effects, done)
+
     def _collect(self, runner: PartitionRunner, effects: Effects, done: Checkpoint) -> None:
+        """Its sends are in the outbox already; they are flushed before the state is written."""
         p = runner.partition
-        # Status records of a checkpoint are outputs like any other: sent before the flush.
         done.writes += [
             Send(self.names.member_state, key, value, p) for key, value in effects.writes.items()
         ]
@@ -201,15 +250,17 @@ class EngineLoop:
             done.commits[TopicPartition(source, p)] = offset
 
     async def _write(self, done: Checkpoint) -> dict[TopicPartition, int]:
+        outbox = self.outbox
         if not done:
+            await outbox.submit()  # status records of a checkpoint without state to write
             return {}
-        producer = self.producer
-        await producer.flush()  # outputs before the state that makes them unrepeatable
+        await outbox.flush()  # outputs before the state that makes them unrepeatable
         for s in done.writes:
-            await producer.send(s.topic, s.value, s.key, partition=s.partition)
-        await producer.flush()
+            outbox.add(s.topic, s.partition, s.key, s.value)
+        await outbox.flush()
         for s in done.after:  # progress records promise durable state
-            await producer.send(s.topic, s.value, s.key, partition=s.partition)
+            outbox.add(s.topic, s.partition, s.key, s.value)
+        await outbox.submit()
         return done.commits
 
     async def _commit(self, commits: dict[TopicPartition, int]) -> None:
@@ -226,7 +277,7 @@ class EngineLoop:
         for p in sorted(partitions):
             runner = self.by_partition.get(p)
             if runner is not None:
-                self._collect(runner, runner.checkpoint(), done)
+                self._checkpoint(runner, done)
         commits = await self._write(done)
         await self._commit(commits)
 

@@ -89,6 +89,13 @@ def _env(settings: Settings) -> dict[str, str]:
 def assert_equal_to_replay(tmp_path: Path, result: StreamResult) -> None:
     assert differences(tmp_path / "replay", result, load_program(PROGRAM)) == []
     assert len(result.members) >= 30  # a real comparison, not an empty one
+    # The read model's feed follows the state: each member's latest status is its state's.
+    stale = {
+        m: (s.version, result.statuses[m].version if m in result.statuses else None)
+        for m, s in result.members.items()
+        if m not in result.statuses or result.statuses[m].version != s.version
+    }
+    assert stale == {}
 
 
 # Two workers on a history where only every fifth clock settles transfers: the clocks between
