@@ -62,8 +62,11 @@ class Settings(BaseSettings):
     metrics_interval_s: float = Field(default=10.0, gt=0)
     # A partition writes its changed state and acknowledges its input at most this many
     # messages or seconds apart; a crash replays (idempotently) since the last checkpoint.
+    # Each write encodes a changed member's whole state: the interval bounds that cost.
     checkpoint_every: int = Field(default=10_000, ge=1)
-    checkpoint_interval_s: float = Field(default=1.0, gt=0)
+    checkpoint_interval_s: float = Field(default=5.0, gt=0)
+    # How often the changed members' statuses go to the member-status topic (and Redis).
+    status_interval_s: float = Field(default=0.5, gt=0)
     worker_web_port: int = Field(default=36066, ge=1, le=65535)
 
     # Gateway (HTTP API): see gateway/ and README, Gateway.

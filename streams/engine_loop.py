@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
@@ -67,39 +68,55 @@ class Outbox:
     """Records gathered per topic-partition into aiokafka batches: one future per batch
     instead of one per record. Measured: `producer.send` per record (its future, its
     metadata tuple, its `done` callback) was 17% of the worker's time (py-spy, 2026-12-01).
-    Order per topic-partition is kept: full batches go first, in order, and aiokafka has one
-    batch of a partition in flight at a time."""
+
+    aiokafka takes a partition's next batch only when the one before has left for the broker
+    (`send_batch` waits), so each partition has a drain task handing its batches over in
+    order while the loop goes on adding: what gathers during one round trip is the next
+    batch, as in the producer's own `send`."""
 
     def __init__(self, producer: Any) -> None:
         self.producer = producer
-        self.open: dict[tuple[str, int], Any] = {}
-        self.full: list[tuple[str, int, Any]] = []
+        self.batches: dict[tuple[str, int], deque[Any]] = {}  # full ones first, the open last
+        self.draining: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self.failed: Exception | None = None
 
     def add(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
-        tp = (topic, partition)
-        batch = self.open.get(tp)
-        if batch is None:
-            batch = self.open[tp] = self.producer.create_batch()
-        if batch.append(key=key, value=value, timestamp=None) is None:
-            self.full.append((topic, partition, batch))
-            batch = self.open[tp] = self.producer.create_batch()
+        queue = self.batches.get((topic, partition))
+        if queue is None:
+            queue = self.batches[(topic, partition)] = deque()
+        if not queue or queue[-1].append(key=key, value=value, timestamp=None) is None:
+            batch = self.producer.create_batch()
             # An empty batch takes any record (up to the producer's max_request_size).
             if batch.append(key=key, value=value, timestamp=None) is None:
                 raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
+            queue.append(batch)
 
-    async def submit(self) -> None:
-        """Hand every gathered batch to the producer (sent after its linger)."""
-        send_batch = self.producer.send_batch
-        full, self.full = self.full, []
-        for topic, partition, batch in full:
-            await send_batch(batch, topic, partition=partition)
-        open_, self.open = self.open, {}
-        for (topic, partition), batch in open_.items():
-            await send_batch(batch, topic, partition=partition)
+    def submit(self) -> None:
+        """Start handing over what was added (it leaves after the producer's linger)."""
+        if self.failed is not None:
+            raise self.failed
+        for tp, queue in self.batches.items():
+            if queue and tp not in self.draining:
+                self.draining[tp] = asyncio.ensure_future(self._drain(tp, queue))
+
+    async def _drain(self, tp: tuple[str, int], queue: deque[Any]) -> None:
+        topic, partition = tp
+        try:
+            while queue:
+                await self.producer.send_batch(queue.popleft(), topic, partition=partition)
+        except Exception as exc:  # the loop sees it at its next submit or flush
+            self.failed = exc
+            raise
+        finally:
+            del self.draining[tp]
 
     async def flush(self) -> None:
         """Until everything added so far is acknowledged by the broker."""
-        await self.submit()
+        self.submit()
+        while self.draining:
+            await asyncio.gather(*self.draining.values(), return_exceptions=True)
+        if self.failed is not None:
+            raise self.failed
         await self.producer.flush()
 
 
@@ -116,6 +133,7 @@ class EngineLoop:
         self.by_partition: dict[int, PartitionRunner] = {}
         self.read: dict[tuple[str, int], int] = {}  # next offset per topic-partition (lag)
         self.last_checkpoint: dict[int, float] = {}
+        self.last_status: dict[int, float] = {}
         self.rebalances = 0
         self.consumer: Any = None
         self.producer: Any = None
@@ -220,17 +238,27 @@ class EngineLoop:
                         log.warning("partition %d: seeking %s to %d", partition, source, offset)
                         self.consumer.seek(TopicPartition(source, partition), offset)
                     break
-            await self.outbox.submit()  # outputs leave as their partition's records are done
+            self.outbox.submit()  # outputs leave as their partition's records are done
         return done
 
     def _due(self, now: float, done: Checkpoint) -> Checkpoint:
-        """Checkpoints on time, so a quiet partition does not hold its state for long."""
+        """Checkpoints and status publications on time, so a quiet partition does not hold
+        its state for long and the read model follows within the status interval."""
         interval = self.settings.checkpoint_interval_s
+        status_interval = self.settings.status_interval_s
+        add = self.outbox.add
         for partition, runner in self.by_partition.items():
             last = self.last_checkpoint.setdefault(partition, now)
             if now - last >= interval and runner.unwritten():
                 self._checkpoint(runner, done)
-                self.last_checkpoint[partition] = now
+                self.last_checkpoint[partition] = self.last_status[partition] = now
+            elif (
+                now - self.last_status.setdefault(partition, now) >= status_interval
+                and runner.unpublished
+            ):
+                for s in runner.publish().sends:
+                    add(s.topic, s.partition, s.key, s.value)
+                self.last_status[partition] = now
         return done
 
     def _checkpoint(self, runner: PartitionRunner, done: Checkpoint) -> None:
@@ -252,7 +280,7 @@ class EngineLoop:
     async def _write(self, done: Checkpoint) -> dict[TopicPartition, int]:
         outbox = self.outbox
         if not done:
-            await outbox.submit()  # status records of a checkpoint without state to write
+            outbox.submit()  # status records of a checkpoint without state to write
             return {}
         await outbox.flush()  # outputs before the state that makes them unrepeatable
         for s in done.writes:
@@ -260,7 +288,7 @@ class EngineLoop:
         await outbox.flush()
         for s in done.after:  # progress records promise durable state
             outbox.add(s.topic, s.partition, s.key, s.value)
-        await outbox.submit()
+        outbox.submit()
         return done.commits
 
     async def _commit(self, commits: dict[TopicPartition, int]) -> None:
@@ -298,6 +326,7 @@ class EngineLoop:
             if runner is not None:
                 self.meter.retire(runner.tally)
             self.last_checkpoint.pop(p, None)
+            self.last_status.pop(p, None)
         for key in [k for k in self.read if k[1] in partitions]:
             del self.read[key]
 

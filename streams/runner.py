@@ -162,7 +162,8 @@ class PartitionRunner:
         # state writes: a member touched on every clock is written once per checkpoint.
         self.checkpoint_every = checkpoint_every
         self._since_checkpoint = 0
-        self._dirty: set[str] = set()
+        self._dirty: set[str] = set()  # changed since the last checkpoint
+        self._unpublished: set[str] = set()  # changed since the last status publication
         self._held: list[Any] = []
         self._after: list[Send] = []
         self.partitions = partitions
@@ -261,10 +262,12 @@ class PartitionRunner:
         """Whether a checkpoint now would write or acknowledge anything."""
         return bool(self._since_checkpoint or self._dirty or self._held or self._after)
 
-    def _checkpoint_into(self, effects: Effects) -> None:
-        # One status per changed member per checkpoint (not per step): the read model follows
-        # within a checkpoint interval, for a fraction of the messages.
-        for member_id in sorted(self._dirty):
+    def publish(self, effects: Effects | None = None) -> Effects:
+        """The status of every member changed since the last publication: one record per
+        changed member per call (not per step), so the read model follows within the
+        driver's status interval for a fraction of the messages. Checkpoints publish too."""
+        effects = Effects() if effects is None else effects
+        for member_id in sorted(self._unpublished):
             state = self.book.members.get(member_id)
             if state is not None:
                 effects.sends.append(
@@ -275,6 +278,20 @@ class PartitionRunner:
                         self.partition,
                     )
                 )
+        self._unpublished.clear()
+        return effects
+
+    @property
+    def unpublished(self) -> bool:
+        return bool(self._unpublished)
+
+    def _checkpoint_into(self, effects: Effects) -> None:
+        self.publish(effects)
+        # A member's whole state is encoded, so a member changed on every step costs one
+        # encoding per checkpoint: checkpoints are further apart than publications.
+        for member_id in sorted(self._dirty):
+            state = self.book.members.get(member_id)
+            if state is not None:
                 effects.writes[member_key(member_id)] = state_codec.encode(state)
         effects.writes[runner_key(self.partition)] = self.record()
         effects.acks += self._held
@@ -546,6 +563,7 @@ class PartitionRunner:
         """End of a step: its members are written and its messages acknowledged at the next
         checkpoint."""
         self._dirty |= self.book.touched
+        self._unpublished |= self.book.touched
         self.book.touched.clear()
         self._held += [m.ref for m in acks]
 
