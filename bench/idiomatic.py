@@ -40,7 +40,11 @@ def create_app(settings: Settings) -> Any:
     names = TopicNames(settings.namespace)
     program = load_program(settings.program)
     app = faust.App(
-        f"{settings.namespace}.idiomatic", store="memory://", **faust_settings(settings)
+        f"{settings.namespace}.idiomatic",
+        store="memory://",
+        # Under the worker's state directory, not the working directory (Faust's default).
+        datadir=str(settings.state_dir / "faust-idiomatic"),
+        **faust_settings(settings),
     )
 
     def topic(*topic_names: str) -> Any:

@@ -49,9 +49,6 @@ class Settings(BaseSettings):
     namespace: str = Field(default="loyalty", pattern=r"^[A-Za-z0-9_\-]+$")
     partitions: int = Field(default=4, ge=1, le=256)
     app_id: str = "loyalty-engine"
-    # Faust table store: rocksdb:// (rocksdict) keeps a worker's tables on disk, so a restart
-    # reads only the changelog's tail; memory:// rebuilds them from the changelog every start.
-    store: str = Field(default="rocksdb://", pattern=r"^(rocksdb|memory)://$")
     # What a worker process runs: the engine agents, the Redis projection agent, or both.
     # Separate processes keep the projection's consuming off the engine's core.
     role: Role = "all"

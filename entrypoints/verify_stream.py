@@ -217,7 +217,6 @@ def workers(
         "LOYALTY_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
         "LOYALTY_PARTITIONS": str(settings.partitions),
         "LOYALTY_PROGRAM": str(program_path.resolve()),
-        "LOYALTY_STORE": settings.store,
         "LOYALTY_METRICS_PORT": "0",
         "REDIS_URL": settings.effective_redis_url,
         "LOYALTY_METRICS_INTERVAL_S": str(settings.metrics_interval_s),

@@ -77,10 +77,11 @@ def create_engine(
     datadir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = faust.App(
         app_id(settings),
-        store=settings.store,
-        # Per app id: RocksDB tables of another namespace must never be picked up (Faust keys
-        # them by table name and partition only).
+        # Per app id: Faust keeps its own files there (no tables: the engine loop keeps the
+        # member state in its changelog topic).
         datadir=str(datadir),
+        # The projection agent retries through a Redis outage; a rebalance must not wait for
+        # it (its batch is delivered again from the committed offsets).
         stream_wait_empty=False,
         **faust_settings(settings),
     )

@@ -1,16 +1,13 @@
 """`make bench`'s baselines run on the real broker: the idiomatic Faust agent applies a file
-and answers its flush marker, as the engine does (the bench times both alike), and the batched
-runner measurement reaches the end of a history."""
+and answers its flush marker, as the engine does (the bench times both alike)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench.batched import run_batched
 from config import Settings
 from edge.program_file import load_program
 from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
@@ -32,19 +29,3 @@ async def test_the_idiomatic_faust_agent_applies_a_file(settings: Settings, tmp_
         await watched(wait_flushed(settings, "end", 180), procs, tmp_path, "idiomatic")
     ledger = await read_all(settings.bootstrap_servers, [TopicNames(settings.namespace).ledger])
     assert len(ledger) > 300  # accruals, redemptions, expiries: its outputs, sent one by one
-
-
-async def test_the_batched_runner_measurement_applies_a_history_on_the_topics(
-    settings: Settings, tmp_path: Path
-) -> None:
-    """bench/batched.py drives the engine's partition runners from raw aiokafka: it must reach
-    the flush marker in every partition and produce the ledger the runners emit."""
-    program = load_program(PROGRAM)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"".join(Workload(40, 600, 3, program).lines()))
-    await ensure_topics(settings)
-    messages = await produce_file(settings, events, "end")
-    seconds, read = await asyncio.wait_for(run_batched(settings, program, "end"), 120)
-    assert read >= messages and seconds > 0
-    ledger = await read_all(settings.bootstrap_servers, [TopicNames(settings.namespace).ledger])
-    assert sum(b'"posting_id"' in r.value for r in ledger if r.value) > 300

@@ -50,14 +50,12 @@ def test_bad_values_are_refused_with_the_field_named(
         Settings()
 
 
-def test_workers_keep_tables_in_rocksdb_and_run_every_agent_unless_told_otherwise(
+def test_workers_run_every_agent_unless_told_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = Settings()
-    assert (settings.store, settings.role) == ("rocksdb://", "all")
+    assert Settings().role == "all"
     monkeypatch.setenv("LOYALTY_ROLE", "projection")
-    monkeypatch.setenv("LOYALTY_STORE", "memory://")
-    assert (Settings().store, Settings().role) == ("memory://", "projection")
+    assert Settings().role == "projection"
     monkeypatch.setenv("LOYALTY_ROLE", "everything")
     with pytest.raises(ValidationError):
         Settings()
