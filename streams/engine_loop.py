@@ -397,6 +397,8 @@ class EngineLoop:
                 runner = self.by_partition[p]
                 for source in self.sources:
                     self.consumer.seek(TopicPartition(source, p), runner.positions[source])
+                    # Lag is reported for every partition held, read from or not.
+                    self.read[(source, p)] = runner.positions[source]
             log.info("partitions %s assigned (kept %s, restored %s)", complete, kept, fresh)
 
     async def _unpark(self, partitions: list[int]) -> list[int]:

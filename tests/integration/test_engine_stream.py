@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -212,38 +211,46 @@ async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over
     settings: Settings, tmp_path: Path
 ) -> None:
     """The engine loop's own consumer group (not Faust's): a worker that joins takes
-    partitions from a running one (restored from the changelog), and a worker stopped with
-    SIGTERM writes its state and leaves; the result is the replay's."""
+    partitions from a running one (restored from the changelog, or kept in memory by the
+    worker that had them), and a worker stopped with SIGTERM while input still arrives writes
+    its state and leaves; the result is the replay's."""
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=11, settle_nth=3)
+    lines = events.read_bytes().splitlines(keepends=True)
+    first_half, second_half = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first_half.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second_half.write_bytes(b"".join(lines[len(lines) // 2 :]))
     await ensure_topics(settings)
     names = TopicNames(settings.namespace)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
     env = {**_env(settings), "LOYALTY_ROLE": "engine", "LOYALTY_METRICS_INTERVAL_S": "0.3"}
     with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
-        await produce_file(settings, events, marker)
+        await produce_file(settings, first_half, None)
 
-        def clocks(n: int) -> Callable[[list[Record]], bool]:
-            return lambda rs: sum(b"clock_applied" in (r.value or b"") for r in rs) >= n
+        def clocks(records: list[Record]) -> bool:
+            return sum(b"clock_applied" in (r.value or b"") for r in records) >= 50
 
-        await watched(
-            read_until(settings.bootstrap_servers, [names.ops], clocks(100), WAIT_S),
+        progress = await watched(
+            read_until(settings.bootstrap_servers, [names.ops], clocks, WAIT_S),
             first,
             tmp_path,
             "first",
         )
+        assert clocks(progress)
         with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
 
-            def both_read(records: list[Record]) -> bool:
+            def both_hold(records: list[Record]) -> bool:
                 # Each worker reports lag for the partitions it holds.
                 return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
 
-            await watched(
-                read_until(settings.bootstrap_servers, [names.ops], both_read, WAIT_S),
+            held = await watched(
+                read_until(settings.bootstrap_servers, [names.ops], both_hold, WAIT_S),
                 [*first, *second],
                 tmp_path,
             )
-            first[0].send_signal(signal.SIGTERM)
+            assert both_hold(held)  # read_until returns at its timeout too
+            await produce_file(settings, second_half, marker)
+            first[0].send_signal(signal.SIGTERM)  # while the second half is being applied
             assert first[0].wait(timeout=60) == 0  # a clean stop
             result = await watched(collect(settings, marker, WAIT_S), second, tmp_path, "second")
     assert_equal_to_replay(tmp_path, result)
@@ -274,12 +281,13 @@ async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly
                 m["received"] == sent and m["reconciled"] for m in _metrics(records).values()
             )
 
-        await watched(
+        applied = await watched(
             read_until(settings.bootstrap_servers, [names.ops], all_applied, WAIT_S),
             first,
             tmp_path,
             "first",
         )
+        assert all_applied(applied)
         first[0].send_signal(signal.SIGTERM)
         assert first[0].wait(timeout=60) == 0
     ends = await end_offsets(settings.bootstrap_servers, list(names.inputs))
