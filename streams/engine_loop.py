@@ -350,6 +350,9 @@ class EngineLoop:
             self.rebalances += 1
             handed = partitions & set(self.by_partition)
             self.parked.clear()
+            if handed and not await self._still_member(handed):
+                self._drop(partitions)
+                return
             try:
                 await self._handover(handed)
             except KafkaError as exc:
@@ -363,6 +366,30 @@ class EngineLoop:
                     if end is not None:
                         self.parked[p] = (self.by_partition[p], end)
             self._drop(partitions)
+
+    async def _still_member(self, partitions: set[int]) -> bool:
+        """Whether the group still counts this worker in the generation that held these
+        partitions. A worker the group gave up on (it missed its session timeout: a long
+        pause) learns it only now, when another may already own and have written them: its
+        checkpoint would write older states over the new owner's. An offset commit is
+        checked by the broker against the generation, so it is the test (the offsets are
+        where the runners resume; nothing reads them back)."""
+        offsets = {
+            TopicPartition(source, p): offset
+            for p in sorted(partitions)
+            for source, offset in self.by_partition[p].resume_at().items()
+        }
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning(
+                "partitions %s dropped without a checkpoint, no longer held (%r): their next "
+                "owner replays since the last one",
+                sorted(partitions),
+                exc,
+            )
+            return False
+        return True
 
     def _drop(self, partitions: set[int]) -> None:
         for p in sorted(partitions):
