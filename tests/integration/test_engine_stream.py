@@ -147,25 +147,49 @@ async def test_a_killed_worker_is_replaced_and_the_result_is_unchanged(
 ) -> None:
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=9)
+    first_half, second_half = halves(events, tmp_path)
     await ensure_topics(settings)
-    names = TopicNames(settings.namespace)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
     first = tmp_path / "first"
     first.mkdir()
     with workers(settings, PROGRAM, 1, first, _env(settings)) as procs:
-        await produce_file(settings, events, marker)
-
-        def progressed(records: list[Record]) -> bool:
-            return sum(b"clock_applied" in (r.value or b"") for r in records) >= 200
-
-        await read_until(settings.bootstrap_servers, [names.ops], progressed, WAIT_S)
-        procs[0].send_signal(signal.SIGKILL)  # no clean shutdown, no final commit
+        await produce_file(settings, first_half, None)
+        await wait_for_clocks(settings, 50, procs, first)
+        await produce_file(settings, second_half, marker)
+        # Further on: the worker is killed while it applies the second half.
+        ops = await read_all(settings.bootstrap_servers, [TopicNames(settings.namespace).ops])
+        applied = sum(b"clock_applied" in (r.value or b"") for r in ops)
+        await wait_for_clocks(settings, applied + 40, procs, first)
+        procs[0].send_signal(signal.SIGKILL)  # no clean shutdown, no final checkpoint
         procs[0].wait()
-    # The replacement starts on the same state directory: its RocksDB tables hold what the
-    # killed worker wrote, and it reads only the changelog beyond that.
+    # The replacement restores from the changelog what the killed worker wrote, and replays
+    # (idempotently) what it applied after its last checkpoint.
     with workers(settings, PROGRAM, 1, first, _env(settings)) as procs:
         result = await watched(collect(settings, marker, WAIT_S), procs, first)
     assert_equal_to_replay(tmp_path, result)
+
+
+def halves(events: Path, tmp_path: Path) -> tuple[Path, Path]:
+    lines = events.read_bytes().splitlines(keepends=True)
+    first_half, second_half = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first_half.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second_half.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    return first_half, second_half
+
+
+async def wait_for_clocks(
+    settings: Settings, records: int, procs: list[Any], logs: Path, name: str = "worker"
+) -> None:
+    """Until `records` clock_applied records (one per partition per tick) are on `ops`."""
+    names = TopicNames(settings.namespace)
+
+    def enough(rs: list[Record]) -> bool:
+        return sum(b"clock_applied" in (r.value or b"") for r in rs) >= records
+
+    found = await watched(
+        read_until(settings.bootstrap_servers, [names.ops], enough, WAIT_S), procs, logs, name
+    )
+    assert enough(found)  # read_until returns at its timeout too
 
 
 async def test_accrual_goes_on_during_a_redis_outage_and_the_read_model_catches_up(
@@ -216,27 +240,14 @@ async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over
     its state and leaves; the result is the replay's."""
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=11, settle_nth=3)
-    lines = events.read_bytes().splitlines(keepends=True)
-    first_half, second_half = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first_half.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second_half.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    first_half, second_half = halves(events, tmp_path)
     await ensure_topics(settings)
     names = TopicNames(settings.namespace)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
     env = {**_env(settings), "LOYALTY_ROLE": "engine", "LOYALTY_METRICS_INTERVAL_S": "0.3"}
     with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
         await produce_file(settings, first_half, None)
-
-        def clocks(records: list[Record]) -> bool:
-            return sum(b"clock_applied" in (r.value or b"") for r in records) >= 50
-
-        progress = await watched(
-            read_until(settings.bootstrap_servers, [names.ops], clocks, WAIT_S),
-            first,
-            tmp_path,
-            "first",
-        )
-        assert clocks(progress)
+        await wait_for_clocks(settings, 50, first, tmp_path, "first")
         with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
 
             def both_hold(records: list[Record]) -> bool:
