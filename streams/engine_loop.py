@@ -156,7 +156,6 @@ class EngineLoop:
         self.last_checkpoint: dict[int, float] = {}
         self.last_status: dict[int, float] = {}
         self.parked: dict[int, tuple[PartitionRunner, int]] = {}  # see on_revoked
-        self.rebalances = 0
         self.consumer: Any = None
         self.producer: Any = None
         self.outbox: Outbox = None  # type: ignore[assignment]  # set by start
@@ -164,7 +163,6 @@ class EngineLoop:
         # take it, so they never see a runner halfway through a batch.
         self.lock = asyncio.Lock()
         self.stopping = False
-        self.started = asyncio.Event()
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self, group_id: str) -> None:
@@ -191,7 +189,6 @@ class EngineLoop:
         self.outbox = Outbox(self.producer)
         await self.consumer.start()
         self.consumer.subscribe(self.sources, listener=_Listener(self))
-        self.started.set()
 
     async def stop(self) -> None:
         """Write every partition's state and leave the group: whoever takes the partitions
@@ -347,7 +344,6 @@ class EngineLoop:
     async def on_revoked(self, revoked: set[Any]) -> None:
         partitions = {tp.partition for tp in revoked}
         async with self.lock:
-            self.rebalances += 1
             handed = partitions & set(self.by_partition)
             self.parked.clear()
             if handed and not await self._still_member(handed):

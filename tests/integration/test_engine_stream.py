@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,15 +182,26 @@ async def wait_for_clocks(
     settings: Settings, records: int, procs: list[Any], logs: Path, name: str = "worker"
 ) -> None:
     """Until `records` clock_applied records (one per partition per tick) are on `ops`."""
-    names = TopicNames(settings.namespace)
 
     def enough(rs: list[Record]) -> bool:
         return sum(b"clock_applied" in (r.value or b"") for r in rs) >= records
 
+    await wait_on_ops(settings, enough, procs, logs, name)
+
+
+async def wait_on_ops(
+    settings: Settings,
+    done: Callable[[list[Record]], bool],
+    procs: list[Any],
+    logs: Path,
+    name: str = "worker",
+) -> None:
+    """Until `done` holds for the `ops` records, failing if a worker exits or time runs out."""
+    names = TopicNames(settings.namespace)
     found = await watched(
-        read_until(settings.bootstrap_servers, [names.ops], enough, WAIT_S), procs, logs, name
+        read_until(settings.bootstrap_servers, [names.ops], done, WAIT_S), procs, logs, name
     )
-    assert enough(found)  # read_until returns at its timeout too
+    assert done(found)  # read_until returns at its timeout too
 
 
 async def test_accrual_goes_on_during_a_redis_outage_and_the_read_model_catches_up(
@@ -242,7 +254,6 @@ async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over
     events = workload(tmp_path, members=60, events=3000, seed=11, settle_nth=3)
     first_half, second_half = halves(events, tmp_path)
     await ensure_topics(settings)
-    names = TopicNames(settings.namespace)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
     env = {**_env(settings), "LOYALTY_ROLE": "engine", "LOYALTY_METRICS_INTERVAL_S": "0.3"}
     with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
@@ -254,12 +265,7 @@ async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over
                 # Each worker reports lag for the partitions it holds.
                 return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
 
-            held = await watched(
-                read_until(settings.bootstrap_servers, [names.ops], both_hold, WAIT_S),
-                [*first, *second],
-                tmp_path,
-            )
-            assert both_hold(held)  # read_until returns at its timeout too
+            await wait_on_ops(settings, both_hold, [*first, *second], tmp_path)
             await produce_file(settings, second_half, marker)
             first[0].send_signal(signal.SIGTERM)  # while the second half is being applied
             assert first[0].wait(timeout=60) == 0  # a clean stop
@@ -292,13 +298,7 @@ async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly
                 m["received"] == sent and m["reconciled"] for m in _metrics(records).values()
             )
 
-        applied = await watched(
-            read_until(settings.bootstrap_servers, [names.ops], all_applied, WAIT_S),
-            first,
-            tmp_path,
-            "first",
-        )
-        assert all_applied(applied)
+        await wait_on_ops(settings, all_applied, first, tmp_path, "first")
         first[0].send_signal(signal.SIGTERM)
         assert first[0].wait(timeout=60) == 0
     ends = await end_offsets(settings.bootstrap_servers, list(names.inputs))
