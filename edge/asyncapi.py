@@ -30,9 +30,9 @@ STATE_KEY = {
 _STATE_SCHEMA: dict[str, Any] = {
     "type": "string",
     "contentEncoding": "base64",
-    "description": "Internal to the engine: zlib-compressed JSON written by "
-    "streams/state_codec.py (bytes on the topic; base64 here); not a contract for other "
-    "consumers.",
+    "description": "Internal to the engine: JSON written by streams/state_codec.py, "
+    "zlib-compressed when over 16 KB (bytes on the topic; base64 here); not a contract for "
+    "other consumers.",
 }
 DEFAULT_PARTITIONS: int = Settings.model_fields["partitions"].default
 PARTITIONS = (

