@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import fields
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,15 +38,20 @@ def digest(inp: i.MemberInput | i.Clock) -> str:
     kind = type(inp)
     command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
     values: list[Any] = [kind.__name__]
+    append = values.append
     later = _LATER_FIELDS.get(kind)
     for name in _content_fields(kind, command):
         value = getattr(inp, name)
         if later is not None and name in later and later[name] == value:
             continue
-        values.append(_value(value))
+        # Most fields are plain (str, int, datetime, None): kept as they are without a call.
+        append(value if type(value) in _PLAIN else _value(value))
     # repr of str, int, None, UTC datetimes, dates and normalised decimals is stable across
     # processes and runs in C; it is what the digest covers.
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None), datetime, date})
 
 
 def _value(value: Any) -> Any:

@@ -27,7 +27,7 @@ from entrypoints.verify_stream import (
 )
 from localinfra.process import free_port
 from localinfra.redis_server import RedisServer
-from streams.app import redis_projection
+from streams.app import app_id, redis_projection
 from streams.topic_reader import Record, end_offsets, read_all, read_until
 from streams.topics import TopicNames, ensure_topics
 from workload.generator import Workload, settling_only_every
@@ -318,3 +318,78 @@ async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly
         await produce_file(settings, empty, marker)
         result = await watched(collect(settings, marker, WAIT_S), procs, tmp_path, "next")
     assert_equal_to_replay(tmp_path, result)
+
+
+def read_model_group(settings: Settings) -> str:
+    """The consumer group of projection-only workers (Faust's, named by the app id)."""
+    return app_id(settings.model_copy(update={"role": "projection"}))
+
+
+async def read_model_members(settings: Settings) -> int:
+    """Members of the read model's consumer group once it is stable (0 while it rebalances)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([read_model_group(settings)])
+        _, _, state, _, _, members, *_ = response.groups[0]
+        return len(members) if state == "Stable" else 0
+    finally:
+        await admin.close()
+
+
+async def test_projection_workers_share_the_read_model_and_hand_it_over_when_one_stops(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A projection worker that joins shares the member-status partitions with a running one;
+    the first stopped with SIGTERM while statuses still arrive hands its partitions over.
+    Redis ends with every member's latest status, and the group's committed offsets reach the
+    end of member-status."""
+    settings = engine_settings(settings)
+    events = workload(tmp_path, members=60, events=3000, seed=13, settle_nth=3)
+    first_half, second_half = halves(events, tmp_path)
+    await ensure_topics(settings)
+    names = TopicNames(settings.namespace)
+    marker = f"flush-{uuid.uuid4().hex[:6]}"
+    engine = {**_env(settings), "LOYALTY_ROLE": "engine"}
+    projection = {**_env(settings), "LOYALTY_ROLE": "projection"}
+    with (
+        workers(settings, PROGRAM, 1, tmp_path, engine, "engine") as procs,
+        workers(settings, PROGRAM, 1, tmp_path, projection, "first") as first,
+    ):
+        await produce_file(settings, first_half, None)
+        await wait_for_clocks(settings, 50, procs, tmp_path, "engine")
+        with workers(settings, PROGRAM, 1, tmp_path, projection, "second") as second:
+            for _ in range(200):
+                if await read_model_members(settings) == 2:
+                    break
+                await asyncio.sleep(0.2)
+            assert await read_model_members(settings) == 2
+            await produce_file(settings, second_half, marker)
+            first[0].send_signal(signal.SIGTERM)  # while statuses of the second half arrive
+            assert first[0].wait(timeout=60) == 0  # a clean stop
+            result = await watched(collect(settings, marker, WAIT_S), procs, tmp_path, "engine")
+            await assert_redis_has(settings, result)
+            assert all(p.poll() is None for p in [*procs, *second])
+            ends = await end_offsets(settings.bootstrap_servers, [names.member_status])
+            ends = {tp: end for tp, end in ends.items() if end}  # nothing to commit in empty ones
+            for _ in range(100):
+                committed = await committed_offsets(settings)
+                if committed == ends:
+                    break
+                await asyncio.sleep(0.2)
+            assert committed == ends
+    assert_equal_to_replay(tmp_path, result)
+
+
+async def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(read_model_group(settings))
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
