@@ -60,3 +60,22 @@ class MemberProjectionContract:
         later = MemberStatus(member_id="m9", points=500, version=8, last_event_id="e8")
         await projection.apply([later])
         assert await projection.get("m9") == later
+
+    async def test_any_text_and_integers_round_trip_exactly(self) -> None:
+        # The Redis backend hands values to its script as JSON and Lua writes numbers back as
+        # text: quotes, backslashes, non-ASCII text, negatives and large integers must survive.
+        projection = await self.make()
+        odd = MemberStatus(
+            member_id='m-"ü\\中',
+            points=-1_234_567,
+            version=9_007_199_254_740_000,
+            last_event_id="e-\u00e9\n",
+            pending=0,
+            tier="or/\u00e9",
+            class_code="",
+            stage="maturity",
+            qualifying={"qualifying_miles": 2_147_483_648_000, "ü": -1},
+        )
+        assert await projection.apply([odd]) == 1
+        assert await projection.get(odd.member_id) == odd
+        assert await projection.apply([odd]) == 0
