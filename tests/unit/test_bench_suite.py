@@ -27,6 +27,8 @@ def _repeat(scale: float) -> Repeat:
         "backfill_eps": 1_400 * scale,
         "backfill_after_startup_eps": 1_600 * scale,
         "engine_compiled_eps": 2_200 * scale,
+        "engine_per_cpu_eps": 2_000 * scale,
+        "engine_compiled_per_cpu_eps": 2_700 * scale,
         "latency_p50_ms": 200 * scale,
         "latency_p95_ms": 380 * scale,
         "latency_p99_ms": 450 * scale,
@@ -44,6 +46,8 @@ def test_the_summary_has_every_figure_as_a_median_and_ratios_of_medians(tmp_path
         "idiomatic_faust_eps",
         "engine_eps",
         "engine_compiled_eps",
+        "engine_per_cpu_eps",
+        "engine_compiled_per_cpu_eps",
         "core_replay_eps",
         "backfill_eps",
         "worker_peak_rss_mb",
@@ -54,6 +58,7 @@ def test_the_summary_has_every_figure_as_a_median_and_ratios_of_medians(tmp_path
     assert result["latency_ms"]["p99"] == 450
     assert result["ratios"]["engine_vs_idiomatic_faust"] == 1_600 / 1_400
     assert result["ratios"]["engine_vs_passthrough"] == 1_600 / 120_000
+    assert result["ratios"]["engine_per_cpu_vs_target"] == 2_000 / 10_000
     assert result["workload"]["mix_overrides"] == MIX
     assert result["two_workers"]["partitions"] == {"w1": [0, 1], "w2": [2, 3]}
     assert len(result["runs"]) == 3
