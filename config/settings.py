@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     checkpoint_interval_s: float = Field(default=5.0, gt=0)
     # How often the changed members' statuses go to the member-status topic (and Redis).
     status_interval_s: float = Field(default=0.5, gt=0)
+    # Member state is written in Kafka transactions, which fence a worker the group gave up
+    # on (streams/state_writer.py). Off only for a broker without transactions (the embedded
+    # demo broker): state writes are then unfenced.
+    state_transactions: bool = True
     worker_web_port: int = Field(default=36066, ge=1, le=65535)
 
     # Gateway (HTTP API): see gateway/ and README, Gateway.

@@ -77,7 +77,9 @@ def _demo(settings: Settings, idempotent: bool) -> int:
     asyncio.run(ensure_topics(settings))
     marker = f"flush-{uuid.uuid4().hex[:8]}"
     print(f"starting the engine worker (log: {run / 'worker-0.log'})")
-    with workers(settings, PROGRAM, 1, run) as procs:
+    # The embedded broker has no transactions (nor idempotent producers).
+    env = {} if idempotent else {"LOYALTY_STATE_TRANSACTIONS": "false"}
+    with workers(settings, PROGRAM, 1, run, env) as procs:
         produced = asyncio.run(produce_file(settings, events, marker, idempotent))
         print(f"produced {produced} messages (clock ticks go to every input partition)")
         result = asyncio.run(watched(collect(settings, marker, WAIT_S), procs, run))

@@ -49,6 +49,7 @@ from streams.runner import (
     Tally,
     runner_key,
 )
+from streams.state_writer import Fenced, StateWriter
 from streams.topic_reader import end_offsets, read_all
 from streams.topics import STATE_RECORD_BYTES, TopicNames
 
@@ -69,7 +70,7 @@ GC_THRESHOLDS = (100_000, 50, 1_000)
 @dataclass
 class Checkpoint:
     """State records to write and progress records to send once the outputs before them are
-    durable, and where each partition's sources resume (committed after the write)."""
+    durable, and where each partition's sources resume (committed as the write's fence)."""
 
     writes: list[Send] = field(default_factory=list)
     after: list[Send] = field(default_factory=list)
@@ -162,6 +163,8 @@ class EngineLoop:
         self.last_checkpoint: dict[int, float] = {}
         self.last_status: dict[int, float] = {}
         self.parked: dict[int, tuple[PartitionRunner, int]] = {}  # see on_revoked
+        self.writers: dict[int, StateWriter] = {}  # per partition held: see state_writer.py
+        self.group_id = ""
         self.consumer: Any = None
         self.producer: Any = None
         self.outbox: Outbox = None  # type: ignore[assignment]  # set by start
@@ -172,6 +175,7 @@ class EngineLoop:
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self, group_id: str) -> None:
+        self.group_id = group_id
         gc.set_threshold(*GC_THRESHOLDS)
         s = self.settings
         self.consumer = AIOKafkaConsumer(
@@ -206,9 +210,9 @@ class EngineLoop:
         async with self.lock:
             try:
                 await self._handover(set(self.by_partition))
-            except KafkaError as exc:  # nothing lost: the next owner replays since the last one
-                log.warning("final checkpoint failed: %r", exc)
-            self._drop(set(self.by_partition))
+            except (KafkaError, Fenced) as exc:  # the next owner replays since the last one
+                log.warning("final checkpoint not written: %r", exc)
+            await self._drop(set(self.by_partition))
         # Outside the lock: leaving the group waits for a rebalance in progress, whose
         # listener takes the lock.
         await self.consumer.stop()
@@ -223,7 +227,14 @@ class EngineLoop:
                         return
                     done = await self._apply(batch)
                     done = self._due(monotonic(), done)
-                    commits = await self._write(done)
+                    try:
+                        commits = await self._write(done)
+                    except Fenced as fenced:
+                        # The group gave this worker up (a pause past its session timeout):
+                        # another owns them now and replays since their last checkpoint.
+                        log.warning("%s: dropped without a checkpoint", fenced)
+                        await self._drop(fenced.partitions)
+                        commits = {}
                 await self._commit(commits)
         except asyncio.CancelledError:
             raise
@@ -316,27 +327,42 @@ class EngineLoop:
             done.commits[TopicPartition(source, p)] = offset
 
     async def _write(self, done: Checkpoint) -> dict[TopicPartition, int]:
+        """Outputs, then state (a transaction per partition), then progress records; returns
+        the offsets to commit. Raises `Fenced` for partitions another worker holds now: their
+        state is not written (and their progress records not sent)."""
         outbox = self.outbox
         if not done:
             outbox.submit()  # status records of a checkpoint without state to write
             return {}
         await outbox.flush()  # outputs before the state that makes them unrepeatable
+        by_partition: dict[int, list[tuple[bytes | None, bytes]]] = {}
         for s in done.writes:
-            outbox.add(s.topic, s.partition, s.key, s.value)
-        await outbox.flush()
+            by_partition.setdefault(s.partition, []).append((s.key, s.value))
+        results = await asyncio.gather(
+            *(self.writers[p].write(records) for p, records in by_partition.items()),
+            return_exceptions=True,
+        )
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, Fenced):
+                raise r
+        fenced = {p for r in results if isinstance(r, Fenced) for p in r.partitions}
         for s in done.after:  # progress records promise durable state
-            outbox.add(s.topic, s.partition, s.key, s.value)
+            if s.partition not in fenced:
+                outbox.add(s.topic, s.partition, s.key, s.value)
         outbox.submit()
+        if fenced:
+            raise Fenced(fenced)
         return done.commits
 
     async def _commit(self, commits: dict[TopicPartition, int]) -> None:
+        """Offsets after the state they match: for operators' lag tools only (a worker
+        resumes from the positions in the changelog)."""
         if not commits:
             return
         try:
             await self.consumer.commit(commits)
         except (CommitFailedError, IllegalStateError) as exc:
-            # Revoked meanwhile: harmless, the changelog says where each partition resumes.
-            log.info("offset commit skipped: %r", exc)
+            log.info("offset commit skipped: %r", exc)  # revoked meanwhile: harmless
 
     async def _handover(self, partitions: set[int]) -> None:
         done = Checkpoint()
@@ -344,8 +370,7 @@ class EngineLoop:
             runner = self.by_partition.get(p)
             if runner is not None:
                 self._checkpoint(runner, done)
-        commits = await self._write(done)
-        await self._commit(commits)
+        await self._commit(await self._write(done))
 
     # -- rebalances ---------------------------------------------------------------------------
     async def on_revoked(self, revoked: set[Any]) -> None:
@@ -353,49 +378,30 @@ class EngineLoop:
         async with self.lock:
             handed = partitions & set(self.by_partition)
             self.parked.clear()
-            if handed and not await self._still_member(handed):
-                self._drop(partitions)
-                return
             try:
                 await self._handover(handed)
+            except Fenced as fenced:  # the next owner replays since the last checkpoint
+                log.warning("%s: dropped without a checkpoint", fenced)
             except KafkaError as exc:
                 log.warning("checkpoint on revocation failed: %r", exc)
             else:
                 # Kept for the assignment that follows: a partition this worker gets back,
                 # whose changelog nobody wrote since, goes on from memory instead of being
                 # read back (every rebalance revokes every partition first).
-                for p in handed:
-                    end = self.outbox.ends.get((self.names.member_state, p))
-                    if end is not None:
-                        self.parked[p] = (self.by_partition[p], end)
-            self._drop(partitions)
+                if handed:
+                    topic = self.names.member_state
+                    ends = await end_offsets(self.settings.bootstrap_servers, [topic])
+                    for p in handed:
+                        end = ends.get((topic, p))
+                        if end is not None:
+                            self.parked[p] = (self.by_partition[p], end)
+            await self._drop(partitions)
 
-    async def _still_member(self, partitions: set[int]) -> bool:
-        """Whether the group still counts this worker in the generation that held these
-        partitions. A worker the group gave up on (it missed its session timeout: a long
-        pause) learns it only now, when another may already own and have written them: its
-        checkpoint would write older states over the new owner's. An offset commit is
-        checked by the broker against the generation, so it is the test (the offsets are
-        where the runners resume; nothing reads them back)."""
-        offsets = {
-            TopicPartition(source, p): offset
-            for p in sorted(partitions)
-            for source, offset in self.by_partition[p].resume_at().items()
-        }
-        try:
-            await self.consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            log.warning(
-                "partitions %s dropped without a checkpoint, no longer held (%r): their next "
-                "owner replays since the last one",
-                sorted(partitions),
-                exc,
-            )
-            return False
-        return True
-
-    def _drop(self, partitions: set[int]) -> None:
+    async def _drop(self, partitions: set[int]) -> None:
         for p in sorted(partitions):
+            writer = self.writers.pop(p, None)
+            if writer is not None:
+                await writer.stop()
             runner = self.by_partition.pop(p, None)
             if runner is not None:
                 self.meter.retire(runner.tally)
@@ -418,6 +424,17 @@ class EngineLoop:
         async with self.lock:
             if self.stopping:
                 return
+            # The writers first: starting them fences every earlier writer of these
+            # partitions, so what is read back below is final.
+            starting = [p for p in complete if p not in self.writers]
+            for p in starting:
+                self.writers[p] = StateWriter(
+                    self.settings.bootstrap_servers,
+                    self.names.member_state,
+                    p,
+                    f"{self.group_id}-state-{p}" if self.settings.state_transactions else None,
+                )
+            await asyncio.gather(*(self.writers[p].start() for p in starting))
             fresh = [p for p in complete if p not in self.by_partition]
             kept = await self._unpark(fresh)
             fresh = [p for p in fresh if p not in kept]

@@ -1,4 +1,8 @@
-"""Reading topics back from the start, without a consumer group (demo, tests, verification)."""
+"""Reading topics back from the start, without a consumer group (demo, tests, verification).
+
+Committed records only: the member-state changelog is written in transactions, and a
+transaction a fenced worker left open or aborted must never be read back (streams/state_writer.py).
+On topics written without transactions this is the same as reading everything."""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ async def read_until(
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await asyncio.wait_for(consumer.start(), 30)
     records: list[Record] = []
@@ -121,6 +126,7 @@ async def read_all(
         enable_auto_commit=False,
         group_id=None,
         max_partition_fetch_bytes=8 * 1024 * 1024,
+        isolation_level="read_committed",
     )
     await asyncio.wait_for(consumer.start(), 30)
     records: list[Record] = []

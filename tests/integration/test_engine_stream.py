@@ -393,3 +393,62 @@ async def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
     finally:
         await admin.close()
+
+
+async def test_a_worker_the_group_gave_up_on_writes_no_state_when_it_wakes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A zombie: the first worker is paused (SIGSTOP) past its session timeout while it has
+    unwritten work, the second takes all its partitions and goes on, then the first wakes
+    with timed checkpoints due. Its state must not land over the new owner's: in the
+    changelog, every partition's runner positions only move forward. The result is still the
+    replay's."""
+    settings = engine_settings(settings)
+    events = workload(tmp_path, members=60, events=3000, seed=17, settle_nth=3)
+    first_half, second_half = halves(events, tmp_path)
+    await ensure_topics(settings)
+    names = TopicNames(settings.namespace)
+    marker = f"flush-{uuid.uuid4().hex[:6]}"
+    env = {
+        **_env(settings),
+        "LOYALTY_ROLE": "engine",
+        "LOYALTY_METRICS_INTERVAL_S": "0.3",
+        "LOYALTY_CHECKPOINT_INTERVAL_S": "0.5",
+    }
+    with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
+        await produce_file(settings, first_half, None)
+        await wait_for_clocks(settings, 50, first, tmp_path, "first")
+        with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
+
+            def both_hold(records: list[Record]) -> bool:
+                return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
+
+            await wait_on_ops(settings, both_hold, [*first, *second], tmp_path)
+            await produce_file(settings, second_half, marker)
+            first[0].send_signal(signal.SIGSTOP)  # in the middle of the second half
+            try:
+
+                def one_holds_all(records: list[Record]) -> bool:
+                    return any(
+                        len({key.rsplit(":", 1)[1] for key in m["lag"]}) == settings.partitions
+                        for m in _metrics(records).values()
+                    )
+
+                await wait_on_ops(settings, one_holds_all, second, tmp_path, "second")
+                result = await watched(
+                    collect(settings, marker, WAIT_S), second, tmp_path, "second"
+                )
+            finally:
+                first[0].send_signal(signal.SIGCONT)
+            await asyncio.sleep(4)  # the zombie's timed checkpoints fall due (0.5 s apart)
+    assert_equal_to_replay(tmp_path, result)
+    state = await read_all(settings.bootstrap_servers, [names.member_state], 30)
+    runner_records = [r for r in state if r.key and r.key.startswith(b"r:") and r.value]
+    assert len({r.key for r in runner_records}) == settings.partitions
+    latest: dict[tuple[bytes, str], int] = {}
+    for r in runner_records:  # in offset order per partition
+        assert r.value is not None
+        for topic, position in orjson.loads(r.value)["positions"].items():
+            before = latest.get((r.key, topic), 0)
+            assert position >= before, (r.key, topic, before, position)
+            latest[(r.key, topic)] = position
