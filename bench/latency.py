@@ -34,7 +34,7 @@ from entrypoints.verify_stream import warm_up, watched, workers
 from schemas import events as wire
 from streams.partitioning import partition_of
 from streams.scheduler import run_scheduler
-from streams.topics import TopicNames, ensure_topics
+from streams.topics import TopicNames, delete_namespace, ensure_topics
 
 # Every input a producer may send (the wire's external types), clock ticks excepted.
 INPUT_TYPES = {
@@ -145,6 +145,15 @@ def run_latency(base: Settings, args: argparse.Namespace, path: Path) -> tuple[S
     print(f"latency run {run}: worker log in {logs}", flush=True)
     settings = base.model_copy(update={"namespace": f"lat-{run}"})
     asyncio.run(ensure_topics(settings))
+    try:
+        return settings, _measure_with_worker(settings, args, events, logs)
+    finally:
+        asyncio.run(delete_namespace(settings))  # leftover topics slow later runs down
+
+
+def _measure_with_worker(
+    settings: Settings, args: argparse.Namespace, events: list[dict[str, Any]], logs: Path
+) -> Measured:
     env = {"LOYALTY_LOGLEVEL": "error", "LOYALTY_ROLE": "all"}
     with workers(settings, args.program, 1, logs, env) as procs:
 
@@ -158,7 +167,7 @@ def run_latency(base: Settings, args: argparse.Namespace, path: Path) -> tuple[S
             finally:
                 clock.cancel()
 
-        return settings, asyncio.run(go())
+        return asyncio.run(go())
 
 
 def main() -> int:

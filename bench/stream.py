@@ -29,7 +29,7 @@ from bench.workload import arguments, cached_workload
 from config import Settings
 from entrypoints.replay import replay
 from entrypoints.verify_stream import produce_file, wait_flushed, warm_up, watched, workers
-from streams.topics import TopicNames, ensure_topics
+from streams.topics import TopicNames, delete_namespace, ensure_topics
 
 TARGET = 20_000  # mixed events/s per worker (the benchmark issue's target)
 
@@ -142,12 +142,15 @@ async def run_once(
         messages = await produce_file(settings, events, marker)
         await watched(wait_flushed(settings, marker, 1800), procs, logs)
         engine_s = time.perf_counter() - started
-    if split:
-        return engine_s, messages, 0.0  # the transport baseline is taken once per repeat
-    # The worker has stopped and the namespace is thrown away: its ledger topic serves as the
-    # sink (same partitions, same broker) for the transport baseline.
-    pass_s = await passthrough(settings, TopicNames(settings.namespace).ledger, messages)
-    return engine_s, messages, pass_s
+    try:
+        if split:
+            return engine_s, messages, 0.0  # the transport baseline is taken once per repeat
+        # The worker has stopped and the namespace is thrown away: its ledger topic serves as
+        # the sink (same partitions, same broker) for the transport baseline.
+        pass_s = await passthrough(settings, TopicNames(settings.namespace).ledger, messages)
+        return engine_s, messages, pass_s
+    finally:
+        await delete_namespace(settings)  # leftover topics slow later runs down
 
 
 if __name__ == "__main__":

@@ -140,6 +140,31 @@ class TopicLayoutError(RuntimeError):
     """An existing topic has a partition count that would break co-partitioning."""
 
 
+async def delete_namespace(settings: Settings, timeout_s: float = 60.0) -> list[str]:
+    """Delete every topic of the settings' namespace (those of `TopicNames` and any other
+    prefixed `<namespace>.`, e.g. Faust's own). Benchmarks throw their namespaces away: the
+    local broker kept ~15,000 partitions of earlier runs (24 GB) and its p99 latency at
+    2,000 events/s had gone from ~140 ms to ~1,400 ms."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await asyncio.wait_for(admin.start(), timeout_s)
+    try:
+        prefix = f"{settings.namespace}."
+        doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefix))
+        if doomed:
+            await asyncio.wait_for(admin.delete_topics(doomed), timeout_s)
+            # Deletion completes in the background: wait until the cluster no longer lists them.
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            while set(doomed) & set(await admin.list_topics()):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"topics of {settings.namespace} still listed")
+                await asyncio.sleep(0.2)
+        return doomed
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(
     settings: Settings, replication_factor: int = 1, timeout_s: float = 60.0
 ) -> list[str]:

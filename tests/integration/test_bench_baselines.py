@@ -12,7 +12,7 @@ from config import Settings
 from edge.program_file import load_program
 from entrypoints.verify_stream import produce_file, wait_flushed, watched, workers
 from streams.topic_reader import read_all
-from streams.topics import TopicNames, ensure_topics
+from streams.topics import TopicNames, delete_namespace, ensure_topics
 from workload.generator import Workload
 
 pytestmark = pytest.mark.integration
@@ -29,3 +29,12 @@ async def test_the_idiomatic_faust_agent_applies_a_file(settings: Settings, tmp_
         await watched(wait_flushed(settings, "end", 180), procs, tmp_path, "idiomatic")
     ledger = await read_all(settings.bootstrap_servers, [TopicNames(settings.namespace).ledger])
     assert len(ledger) > 300  # accruals, redemptions, expiries: its outputs, sent one by one
+    # The benchmark throws each run's namespace away (Faust's own topics included), and only it.
+    other = settings.model_copy(update={"namespace": settings.namespace + "-kept"})
+    await ensure_topics(other)
+    deleted = await delete_namespace(settings)
+    ours = {spec.name for spec in TopicNames(settings.namespace).specs()}
+    assert ours < set(deleted)  # and Faust's own (the agent's table changelog)
+    assert await delete_namespace(settings) == []
+    theirs = {spec.name for spec in TopicNames(other.namespace).specs()}
+    assert set(await delete_namespace(other)) == theirs
