@@ -53,20 +53,28 @@ def drop_percent(latest: int, previous: int) -> int:
     return (previous - latest) * 100 // previous
 
 
-def stage_of(state: MemberState, program: Program, today: date) -> tuple[LifecycleStage, str]:
+def stage_of(
+    state: MemberState, program: Program, today: date, explain: bool = True
+) -> tuple[LifecycleStage, str]:
+    """The member's stage on `today` and why. The stage is evaluated after every event and
+    changes rarely: `explain=False` skips building the reason's text (empty then)."""
     rules = program.lifecycle
     if (today - state.enrolled_on).days < rules.exploration_days:
-        return LifecycleStage.EXPLORATION, f"enrolled {(today - state.enrolled_on).days} days ago"
+        stage = LifecycleStage.EXPLORATION
+        return stage, f"enrolled {(today - state.enrolled_on).days} days ago" if explain else ""
     idle = (today - (state.last_activity_on or state.enrolled_on)).days
     if idle >= rules.inactive_days:
-        return LifecycleStage.DECLINE, f"no activity for {idle} days"
+        return LifecycleStage.DECLINE, f"no activity for {idle} days" if explain else ""
     latest, previous = window_counts(state, program, today)
     drop = drop_percent(latest, previous)
     if previous > 0 and drop > rules.decline_drop_percent:
-        return LifecycleStage.DECLINE, f"activity down {drop}% ({previous} -> {latest})"
+        why = f"activity down {drop}% ({previous} -> {latest})" if explain else ""
+        return LifecycleStage.DECLINE, why
     if latest >= rules.maturity_min_activity:
-        return LifecycleStage.MATURITY, f"{latest} activities in the latest window"
-    return LifecycleStage.DEVELOPMENT, f"{latest} activities in the latest window (was {previous})"
+        why = f"{latest} activities in the latest window" if explain else ""
+        return LifecycleStage.MATURITY, why
+    why = f"{latest} activities in the latest window (was {previous})" if explain else ""
+    return LifecycleStage.DEVELOPMENT, why
 
 
 def next_check(state: MemberState, program: Program) -> int | None:

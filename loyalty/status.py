@@ -134,8 +134,9 @@ def decide_status(
                 _tier_reason(state, program, held, earned, match_over),
             )
         )
-    stage, why = stage_of(state, program, today)
+    stage, _ = stage_of(state, program, today, explain=False)
     if stage.value != state.stage:
+        _, why = stage_of(state, program, today)
         events.append(ev.StageChanged(state.member_id, now, state.stage, stage.value, cause, why))
     horizon = today.toordinal() - 2 * program.lifecycle.window_days
     oldest = oldest_activity(state)
