@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,15 @@ async def test_accrual_goes_on_during_a_redis_outage_and_the_read_model_catches_
         server.stop()
 
 
+async def wait_until_both_hold(settings: Settings, procs: list[Any], logs: Path) -> None:
+    """Until two workers hold partitions (each reports lag for the partitions it holds)."""
+
+    def both_hold(records: list[Record]) -> bool:
+        return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
+
+    await wait_on_ops(settings, both_hold, procs, logs)
+
+
 def _metrics(records: list[Record]) -> dict[str, dict[str, Any]]:
     """The latest metrics record of each worker."""
     latest: dict[str, dict[str, Any]] = {}
@@ -252,25 +262,30 @@ async def test_workers_joining_and_leaving_mid_stream_hand_their_partitions_over
     its state and leaves; the result is the replay's."""
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=11, settle_nth=3)
-    first_half, second_half = halves(events, tmp_path)
     await ensure_topics(settings)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
     env = {**_env(settings), "LOYALTY_ROLE": "engine", "LOYALTY_METRICS_INTERVAL_S": "0.3"}
+    async with second_joins_mid_stream(settings, env, events, marker, tmp_path) as (first, second):
+        first[0].send_signal(signal.SIGTERM)  # while the second half is being applied
+        assert first[0].wait(timeout=60) == 0  # a clean stop
+        result = await watched(collect(settings, marker, WAIT_S), second, tmp_path, "second")
+    assert_equal_to_replay(tmp_path, result)
+
+
+@asynccontextmanager
+async def second_joins_mid_stream(
+    settings: Settings, env: dict[str, str], events: Path, marker: str, tmp_path: Path
+) -> AsyncIterator[tuple[list[Any], list[Any]]]:
+    """A first worker applies the first half of `events`; a second joins; once both hold
+    partitions, the second half (ending with `marker`) is produced. Yields both workers."""
+    first_half, second_half = halves(events, tmp_path)
     with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
         await produce_file(settings, first_half, None)
         await wait_for_clocks(settings, 50, first, tmp_path, "first")
         with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
-
-            def both_hold(records: list[Record]) -> bool:
-                # Each worker reports lag for the partitions it holds.
-                return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
-
-            await wait_on_ops(settings, both_hold, [*first, *second], tmp_path)
+            await wait_until_both_hold(settings, [*first, *second], tmp_path)
             await produce_file(settings, second_half, marker)
-            first[0].send_signal(signal.SIGTERM)  # while the second half is being applied
-            assert first[0].wait(timeout=60) == 0  # a clean stop
-            result = await watched(collect(settings, marker, WAIT_S), second, tmp_path, "second")
-    assert_equal_to_replay(tmp_path, result)
+            yield first, second
 
 
 async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly_there(
@@ -405,7 +420,6 @@ async def test_a_worker_the_group_gave_up_on_writes_no_state_when_it_wakes(
     replay's."""
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=17, settle_nth=3)
-    first_half, second_half = halves(events, tmp_path)
     await ensure_topics(settings)
     names = TopicNames(settings.namespace)
     marker = f"flush-{uuid.uuid4().hex[:6]}"
@@ -415,32 +429,21 @@ async def test_a_worker_the_group_gave_up_on_writes_no_state_when_it_wakes(
         "LOYALTY_METRICS_INTERVAL_S": "0.3",
         "LOYALTY_CHECKPOINT_INTERVAL_S": "0.5",
     }
-    with workers(settings, PROGRAM, 1, tmp_path, env, "first") as first:
-        await produce_file(settings, first_half, None)
-        await wait_for_clocks(settings, 50, first, tmp_path, "first")
-        with workers(settings, PROGRAM, 1, tmp_path, env, "second") as second:
+    async with second_joins_mid_stream(settings, env, events, marker, tmp_path) as (first, second):
+        first[0].send_signal(signal.SIGSTOP)  # in the middle of the second half
+        try:
 
-            def both_hold(records: list[Record]) -> bool:
-                return sum(bool(m["lag"]) for m in _metrics(records).values()) >= 2
-
-            await wait_on_ops(settings, both_hold, [*first, *second], tmp_path)
-            await produce_file(settings, second_half, marker)
-            first[0].send_signal(signal.SIGSTOP)  # in the middle of the second half
-            try:
-
-                def one_holds_all(records: list[Record]) -> bool:
-                    return any(
-                        len({key.rsplit(":", 1)[1] for key in m["lag"]}) == settings.partitions
-                        for m in _metrics(records).values()
-                    )
-
-                await wait_on_ops(settings, one_holds_all, second, tmp_path, "second")
-                result = await watched(
-                    collect(settings, marker, WAIT_S), second, tmp_path, "second"
+            def one_holds_all(records: list[Record]) -> bool:
+                return any(
+                    len({key.rsplit(":", 1)[1] for key in m["lag"]}) == settings.partitions
+                    for m in _metrics(records).values()
                 )
-            finally:
-                first[0].send_signal(signal.SIGCONT)
-            await asyncio.sleep(4)  # the zombie's timed checkpoints fall due (0.5 s apart)
+
+            await wait_on_ops(settings, one_holds_all, second, tmp_path, "second")
+            result = await watched(collect(settings, marker, WAIT_S), second, tmp_path, "second")
+        finally:
+            first[0].send_signal(signal.SIGCONT)
+        await asyncio.sleep(4)  # the zombie's timed checkpoints fall due (0.5 s apart)
     assert_equal_to_replay(tmp_path, result)
     state = await read_all(settings.bootstrap_servers, [names.member_state], 30)
     runner_records = [r for r in state if r.key and r.key.startswith(b"r:") and r.value]
