@@ -12,8 +12,10 @@ So this loop owns what the agent and the member table did:
   the exchange topic, with the range assignor: every topic has the same partition count, so a
   worker gets the same partitions of each (co-partitioning, which the runners need);
 - the member state changelog (`<namespace>.member-state.v1`, compacted), written once per
-  changed member per checkpoint and read back when a partition is assigned;
-- the order the runners need: sends; at a checkpoint flush, state records, flush, then
+  changed member per checkpoint, in a transaction of the partition's own writer (which fences
+  a worker the group gave up on: streams/state_writer.py), and read back when a partition is
+  assigned;
+- the order the runners need: sends; at a checkpoint flush, the state transaction, then
   progress records; offsets committed after that (for operators' lag tools: where a partition
   resumes is the runner's own position in the changelog, sought on assignment).
 
@@ -28,7 +30,6 @@ import logging
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
 from time import monotonic
 from typing import Any
 
@@ -70,7 +71,7 @@ GC_THRESHOLDS = (100_000, 50, 1_000)
 @dataclass
 class Checkpoint:
     """State records to write and progress records to send once the outputs before them are
-    durable, and where each partition's sources resume (committed as the write's fence)."""
+    durable, and where each partition's sources resume (committed after the write)."""
 
     writes: list[Send] = field(default_factory=list)
     after: list[Send] = field(default_factory=list)
@@ -95,8 +96,6 @@ class Outbox:
         self.batches: dict[tuple[str, int], deque[Any]] = {}  # full ones first, the open last
         self.draining: dict[tuple[str, int], asyncio.Task[None]] = {}
         self.failed: Exception | None = None
-        # The next offset after the last record delivered, per topic-partition written.
-        self.ends: dict[tuple[str, int], int] = {}
 
     def add(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
         queue = self.batches.get((topic, partition))
@@ -122,21 +121,20 @@ class Outbox:
         try:
             while queue:
                 batch = queue.popleft()
-                count = batch.record_count()
                 future = await self.producer.send_batch(batch, topic, partition=partition)
-                future.add_done_callback(partial(self._delivered, tp, count))
+                future.add_done_callback(self._delivered)
         except Exception as exc:  # the loop sees it at its next submit or flush
             self.failed = exc
             raise
         finally:
             del self.draining[tp]
 
-    def _delivered(self, tp: tuple[str, int], count: int, future: asyncio.Future[Any]) -> None:
-        if future.cancelled() or future.exception() is not None or future.result() is None:
-            return
-        end = future.result().offset + count
-        if end > self.ends.get(tp, 0):
-            self.ends[tp] = end
+    def _delivered(self, future: asyncio.Future[Any]) -> None:
+        # A batch the producer gave up on (after its retries) must not pass silently: the
+        # state written after it would make its outputs unrepeatable. The loop fails at its
+        # next submit or flush, and the next worker replays since the last checkpoint.
+        if not future.cancelled() and future.exception() is not None and self.failed is None:
+            self.failed = future.exception()  # type: ignore[assignment]
 
     async def flush(self) -> None:
         """Until everything added so far is acknowledged by the broker."""
@@ -146,6 +144,9 @@ class Outbox:
         if self.failed is not None:
             raise self.failed
         await self.producer.flush()
+        await asyncio.sleep(0)  # the delivery callbacks of the batches just acknowledged
+        if self.failed is not None:
+            raise self.failed
 
 
 class EngineLoop:
