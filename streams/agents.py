@@ -1,30 +1,19 @@
-"""What the Faust app runs: the engine loop (streams/engine_loop.py) as a task, the metrics
-timer and the Redis projection agent. Rules live in `loyalty/`, the stream protocol in
-`streams/runner.py`."""
+"""What the Faust app runs: the engine loop (streams/engine_loop.py) and the read model's
+feed (streams/projection_loop.py) as tasks, and the metrics timer. Rules live in `loyalty/`,
+the stream protocol in `streams/runner.py`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
-from pydantic import ValidationError
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from streams import codec
 from streams.engine_loop import EngineLoop
-from streams.projection import MemberProjection
+from streams.projection_loop import ProjectionLoop
 
 log = logging.getLogger(__name__)
-
-PROJECTION_BATCH = 500
-PROJECTION_WITHIN_S = 0.2
-PROJECTION_MAX_BACKOFF_S = 5.0
-_OUTAGES = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
 def register_engine(app: Any, loop: EngineLoop, group_id: str) -> None:
@@ -66,31 +55,14 @@ def register_metrics(app: Any, loop: EngineLoop, interval_s: float) -> None:
         )
 
 
-def register_projection(app: Any, member_status: Any, projection: MemberProjection) -> Any:
-    @app.agent(member_status, name="project-member-status", concurrency=1)
-    async def project_member_status(stream: Any) -> None:
-        async for values in stream.take(PROJECTION_BATCH, within=PROJECTION_WITHIN_S):
-            statuses = []
-            for raw in values:
-                try:
-                    statuses.append(codec.decode_status(raw))
-                except ValidationError as exc:
-                    # Our own topic: a bad record here is a bug upstream, not member input.
-                    log.error("skipping undecodable member-status record: %s", exc)
-            await _apply_until_stored(projection, statuses)
+def register_projection(app: Any, loop: ProjectionLoop) -> None:
+    """The read model's feed as a task of the Faust app, like the engine loop."""
 
-    return project_member_status
+    @app.task
+    async def project_member_status() -> None:
+        await loop.start()
+        await loop.run()
 
-
-async def _apply_until_stored(projection: MemberProjection, statuses: list[Any]) -> None:
-    """Retry through a Redis outage. Only this agent waits; accrual goes on, and the backlog
-    is projected when Redis returns (offsets are committed only after a batch is stored)."""
-    backoff = 0.1
-    while True:
-        try:
-            await projection.apply(statuses)
-            return
-        except _OUTAGES as exc:
-            log.warning("read model unavailable (%s); retrying in %.1fs", exc, backoff)
-        await asyncio.sleep(backoff)
-        backoff = min(backoff * 2, PROJECTION_MAX_BACKOFF_S)
+    @app.on_before_shutdown.connect
+    async def stop_projection(app: Any, **kwargs: Any) -> None:
+        await loop.stop()

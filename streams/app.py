@@ -17,6 +17,7 @@ from streams.agents import register_engine, register_metrics, register_projectio
 from streams.engine_loop import EngineLoop
 from streams.metrics import Meter
 from streams.projection import MemberProjection, RedisMemberProjection
+from streams.projection_loop import ProjectionLoop
 from streams.topics import TopicNames
 
 
@@ -27,6 +28,7 @@ class Engine:
     settings: Settings
     projection: MemberProjection | None
     runners: EngineLoop | None  # None in a projection-only worker
+    feed: ProjectionLoop | None  # the read model's feed; None in an engine-only worker
 
 
 def redis_projection(settings: Settings) -> RedisMemberProjection:
@@ -39,8 +41,9 @@ def redis_projection(settings: Settings) -> RedisMemberProjection:
 
 
 def app_id(settings: Settings) -> str:
-    """The Faust app id (and consumer group). A projection-only worker is a group of its own:
-    Kafka gives a group's members partitions of the topics they all subscribe to."""
+    """The Faust app id: names the worker's data directory and the engine's consumer group
+    (`<app id>-runners`). The read model's feed has one group for every role that runs it
+    (streams/projection_loop.py)."""
     suffix = "-projection" if settings.role == "projection" else ""
     return f"{settings.namespace}.{settings.app_id}{suffix}"
 
@@ -80,37 +83,31 @@ def create_engine(
         # Per app id: Faust keeps its own files there (no tables: the engine loop keeps the
         # member state in its changelog topic).
         datadir=str(datadir),
-        # The projection agent retries through a Redis outage; a rebalance must not wait for
-        # it (its batch is delivered again from the committed offsets).
-        stream_wait_empty=False,
         **faust_settings(settings),
     )
-
-    def topics(*topic_names: str) -> Any:
-        return app.topic(
-            *topic_names,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.partitions,
-        )
-
-    runners = None
+    runners, feed = None, None
     if settings.role in ("all", "engine"):
         runners = _register_engine(app, settings, program)
-    if settings.role == "engine":
-        # The engine loop consumes with its own consumer; Faust's would subscribe to nothing
-        # (aiokafka refuses that), so it is not started.
-        app.boot_strategy.enable_kafka_consumer = False
     if settings.role in ("all", "projection"):
         projection = projection or redis_projection(settings)
-        register_projection(app, topics(names.member_status), projection)
-    return Engine(app=app, topics=names, settings=settings, projection=projection, runners=runners)
+        feed = ProjectionLoop(settings, projection)
+        register_projection(app, feed)
+    # The engine and the read model consume with consumers of their own (see their modules);
+    # Faust's would subscribe to nothing (aiokafka refuses that), so it is not started.
+    app.boot_strategy.enable_kafka_consumer = False
+    return Engine(
+        app=app,
+        topics=names,
+        settings=settings,
+        projection=projection,
+        runners=runners,
+        feed=feed,
+    )
 
 
 def _register_engine(app: Any, settings: Settings, program: Program | None) -> EngineLoop:
     loop = EngineLoop(settings, program or load_program(settings.program), Meter())
-    # A group of its own: the Faust consumer's group (the projection agent) uses Faust's
-    # assignor, and one group cannot mix two.
+    # A group of its own, with the range assignor (co-partitioning; see engine_loop.py).
     register_engine(app, loop, f"{app_id(settings)}-runners")
     register_metrics(app, loop, settings.metrics_interval_s)
     return loop

@@ -19,7 +19,8 @@ So this loop owns what the agent and the member table did:
   progress records; offsets committed after that (for operators' lag tools: where a partition
   resumes is the runner's own position in the changelog, sought on assignment).
 
-Faust stays the application: worker, signals, timers (metrics), the projection agent, web.
+Faust stays the application: worker, signals, tasks (this loop, the read model's feed), timers
+(metrics).
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from entrypoints.verify_stream import (
 )
 from localinfra.process import free_port
 from localinfra.redis_server import RedisServer
-from streams.app import app_id, redis_projection
+from streams.app import redis_projection
+from streams.projection_loop import group_id
 from streams.topic_reader import Record, end_offsets, read_all, read_until
 from streams.topics import TopicNames, ensure_topics
 from workload.generator import Workload, settling_only_every
@@ -335,11 +336,6 @@ async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly
     assert_equal_to_replay(tmp_path, result)
 
 
-def read_model_group(settings: Settings) -> str:
-    """The consumer group of projection-only workers (Faust's, named by the app id)."""
-    return app_id(settings.model_copy(update={"role": "projection"}))
-
-
 async def read_model_members(settings: Settings) -> int:
     """Members of the read model's consumer group once it is stable (0 while it rebalances)."""
     from aiokafka.admin import AIOKafkaAdminClient
@@ -347,7 +343,7 @@ async def read_model_members(settings: Settings) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
-        [response] = await admin.describe_consumer_groups([read_model_group(settings)])
+        [response] = await admin.describe_consumer_groups([group_id(settings)])
         _, _, state, _, _, members, *_ = response.groups[0]
         return len(members) if state == "Stable" else 0
     finally:
@@ -357,10 +353,11 @@ async def read_model_members(settings: Settings) -> int:
 async def test_projection_workers_share_the_read_model_and_hand_it_over_when_one_stops(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """A projection worker that joins shares the member-status partitions with a running one;
-    the first stopped with SIGTERM while statuses still arrive hands its partitions over.
-    Redis ends with every member's latest status, and the group's committed offsets reach the
-    end of member-status."""
+    """The read model's own consumer group (streams/projection_loop.py): a projection worker
+    that joins shares the member-status partitions with a running one; the first stopped with
+    SIGTERM while statuses still arrive hands its partitions over. Redis ends with every
+    member's latest status, and the group's committed offsets reach the end of member-status
+    (they are committed only after a batch is stored)."""
     settings = engine_settings(settings)
     events = workload(tmp_path, members=60, events=3000, seed=13, settle_nth=3)
     first_half, second_half = halves(events, tmp_path)
@@ -404,7 +401,7 @@ async def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(read_model_group(settings))
+        offsets = await admin.list_consumer_group_offsets(group_id(settings))
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
     finally:
         await admin.close()
