@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -78,13 +79,23 @@ class ProjectionLoop:
             await self.consumer.stop()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self.stopping:  # e.g. the consumer stopped under a pending fetch
+                return
+            # As the engine loop does: say which part failed and exit, so the supervisor starts
+            # a fresh worker; nothing is lost (offsets follow the store). (Left to Faust, the
+            # worker would stop with 1 and a generic crash.)
+            log.critical("the read model's feed failed: exiting", exc_info=True)
+            logging.shutdown()
+            os._exit(70)
+
+    async def _run(self) -> None:
         while not self.stopping:
-            try:
-                batch = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
-            except Exception:
-                if self.stopping:  # the consumer was stopped under a pending fetch
-                    return
-                raise
+            batch = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
             if not batch:
                 continue
             if not await self._store(self._decode(batch)):
