@@ -6,8 +6,9 @@ with `stream.take(500, within=0.2)`, and in 1 of 14 `make demo` runs it stopped 
 group's committed offsets stayed below the end of `member-status` (73 of 85, 50 of 55, ...) and
 26 of 60 members kept an older status in Redis for good, while the stream itself equalled the
 replay. Faust's `take` hands records between its drainer and the agent through shared futures;
-nothing in this project's code could make it resume. (CPU was not the reason: the same loop
-measured no cheaper than the agent; the cost is in Redis, see projection.py.)
+nothing in this project's code could make it resume. (Speed was not the reason; `make bench`
+measured the worker +5% events per CPU second with this loop, the Redis writes being batched
+already, projection.py.)
 
 Here one `getmany` batch is decoded and stored in one call (the store is idempotent and keeps
 the newest version per member), then its offsets are committed: delivery is at least once. A
@@ -36,7 +37,7 @@ from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
-MAX_RECORDS = 5_000  # one Redis pipeline per batch; a status record is ~250 bytes
+MAX_RECORDS = 5_000  # a status record is ~250 bytes; Redis gets them 500 per script call
 POLL_MS = 100
 MAX_BACKOFF_S = 5.0
 OUTAGES = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, BusyLoadingError)
@@ -55,8 +56,6 @@ class ProjectionLoop:
         self.topic = TopicNames(settings.namespace).member_status
         self.consumer: Any = None
         self.stopping = False
-        self.stored = 0  # statuses written (newer than what Redis had)
-        self.undecodable = 0
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -115,7 +114,6 @@ class ProjectionLoop:
                     statuses.append(codec.decode_status(record.value or b""))
                 except ValidationError as exc:
                     # Our own topic: a bad record here is a bug upstream, not member input.
-                    self.undecodable += 1
                     log.error(
                         "skipping undecodable member-status record %s[%d]@%d: %s",
                         tp.topic,
@@ -131,7 +129,7 @@ class ProjectionLoop:
         backoff = 0.1
         while not self.stopping:
             try:
-                self.stored += await self.projection.apply(statuses)
+                await self.projection.apply(statuses)
                 return True
             except OUTAGES as exc:
                 log.warning("read model unavailable (%s); retrying in %.1fs", exc, backoff)

@@ -21,6 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
 
+from streams.outbox import Outbox
 from streams.topics import STATE_RECORD_BYTES
 
 
@@ -74,21 +75,10 @@ class StateWriter:
             raise Fenced({self.partition}) from exc
 
     async def _send_all(self, records: list[tuple[bytes | None, bytes]]) -> None:
-        producer = self.producer
-        futures = []
-        batch = producer.create_batch()
+        outbox = Outbox(self.producer)
         for key, value in records:
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                futures.append(await self._send(batch))
-                batch = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"a state record of {len(value)} bytes is too large")
-        if batch.record_count():
-            futures.append(await self._send(batch))
-        await asyncio.gather(*futures)
-
-    async def _send(self, batch: Any) -> Any:
-        return await self.producer.send_batch(batch, self.topic, partition=self.partition)
+            outbox.add(self.topic, self.partition, key, value)
+        await outbox.flush()
 
     async def stop(self) -> None:
         await _quietly(self.producer.stop())

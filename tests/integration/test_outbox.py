@@ -9,7 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from config import Settings
-from streams.engine_loop import Outbox
+from streams.outbox import Outbox
 from streams.topic_reader import read_all
 
 pytestmark = pytest.mark.integration
