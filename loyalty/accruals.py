@@ -50,7 +50,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         )
         lot = earned.posting.lot_id
         events.append(earned)
-    bonus = _purchase_bonus(state, program, day)
+    bonus = purchase_bonus(state, program, day)
     if bonus:
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         events.append(credit(state, program, p.event_id, kind, bonus, p.at, "purchase"))
@@ -65,7 +65,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     return events
 
 
-def _purchase_bonus(state: MemberState, program: Program, day: date) -> int:
+def purchase_bonus(state: MemberState, program: Program, day: date) -> int:
     welcome, activation = program.earn.welcome_bonus, program.earn.activation_bonus
     if state.purchases == 0 and welcome:
         return welcome.points

@@ -4,13 +4,13 @@ state; no rule is evaluated here, only recorded decisions are carried out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from loyalty import events as ev
 from loyalty.lots import lot_id
 from loyalty.program_status import LifecycleStage
-from loyalty.state import DEBT_LOT, Lot, MemberState
+from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
 
 
 def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
@@ -39,7 +39,14 @@ def apply_all(state: MemberState, events: list[ev.DomainEvent]) -> MemberState:
 
 
 def _credited(state: MemberState, event: ev.PointsCredited) -> None:
-    points = event.posting.points
+    credit_lot(state, event.posting.points, event.earned_on, event.unlock_on, event.expires_on)
+
+
+# The mutations below take plain values, not domain events, so the fused accrual path
+# (loyalty.fused) carries out the same bookkeeping without building the event objects.
+def credit_lot(
+    state: MemberState, points: int, earned_on: date, unlock_on: date, expires_on: date | None
+) -> None:
     lots = state.lots
     if lots and lots[0].lot_id == DEBT_LOT:
         debt = lots[0]
@@ -50,8 +57,8 @@ def _credited(state: MemberState, event: ev.PointsCredited) -> None:
             del lots[0]
     if points <= 0:
         return
-    lid = lot_id(event.earned_on, event.unlock_on, event.expires_on)
-    key = (event.earned_on, event.unlock_on, lid)
+    lid = lot_id(earned_on, unlock_on, expires_on)
+    key = (earned_on, unlock_on, lid)
     # Lots are kept oldest first; new credits almost always land at the end.
     index = len(lots)
     while index > 0:
@@ -62,7 +69,7 @@ def _credited(state: MemberState, event: ev.PointsCredited) -> None:
         if lot.lot_id == DEBT_LOT or (lot.earned_on, lot.unlock_on, lot.lot_id) < key:
             break
         index -= 1
-    lots.insert(index, Lot(lid, event.earned_on, event.unlock_on, event.expires_on, points))
+    lots.insert(index, Lot(lid, earned_on, unlock_on, expires_on, points))
 
 
 def _debited(state: MemberState, event: ev.PointsDebited) -> None:
@@ -82,7 +89,10 @@ def _debited(state: MemberState, event: ev.PointsDebited) -> None:
 
 
 def _qualifying(state: MemberState, event: ev.QualifyingCredited) -> None:
-    currency, points = event.posting.currency, event.posting.points
+    add_qualifying(state, event.posting.currency, event.posting.points)
+
+
+def add_qualifying(state: MemberState, currency: str, points: int) -> None:
     state.qualifying[currency] = state.qualifying.get(currency, 0) + points
     # Credit (and reversals) count towards the period in progress when they are processed.
     state.period_qualifying[currency] = state.period_qualifying.get(currency, 0) + points
@@ -98,8 +108,16 @@ def _forget_before(records: dict[str, Any], before: date, day_of: Callable[[Any]
 
 
 def _sale(state: MemberState, event: ev.SaleRecorded) -> None:
-    state.sales[event.sale.sale_id] = event.sale
-    _forget_before(state.sales, event.forget_before, lambda sale: sale.sold_on)
+    record_sale(state, event.sale, event.forget_before)
+
+
+def record_sale(state: MemberState, sale: Sale, forget_before: date) -> None:
+    state.sales[sale.sale_id] = sale
+    _forget_before(state.sales, forget_before, _sold_on)
+
+
+def _sold_on(sale: Sale) -> date:
+    return sale.sold_on
 
 
 def _refunded(state: MemberState, event: ev.SaleRefunded) -> None:
@@ -112,8 +130,16 @@ def _refunded(state: MemberState, event: ev.SaleRefunded) -> None:
 
 
 def _segment(state: MemberState, event: ev.SegmentRecorded) -> None:
-    state.segments[event.credit.segment_id] = event.credit
-    _forget_before(state.segments, event.forget_before, lambda credit: credit.flown_on)
+    record_segment(state, event.credit, event.forget_before)
+
+
+def record_segment(state: MemberState, credit: SegmentCredit, forget_before: date) -> None:
+    state.segments[credit.segment_id] = credit
+    _forget_before(state.segments, forget_before, _flown_on)
+
+
+def _flown_on(credit: SegmentCredit) -> date:
+    return credit.flown_on
 
 
 def _segment_reversed(state: MemberState, event: ev.SegmentReversed) -> None:
@@ -121,19 +147,31 @@ def _segment_reversed(state: MemberState, event: ev.SegmentReversed) -> None:
 
 
 def _partner_txn(state: MemberState, event: ev.PartnerTransactionRecorded) -> None:
-    state.partner_txns[event.key] = event.on
-    _forget_before(state.partner_txns, event.forget_before, lambda on: on)
+    record_partner_txn(state, event.key, event.on, event.forget_before)
+
+
+def record_partner_txn(state: MemberState, key: str, on: date, forget_before: date) -> None:
+    state.partner_txns[key] = on
+    _forget_before(state.partner_txns, forget_before, _same_day)
+
+
+def _same_day(on: date) -> date:
+    return on
 
 
 def _daily(state: MemberState, event: ev.DailyAccrualCounted) -> None:
-    day = event.day.isoformat()
+    count_daily(state, event.day, event.partner_id, event.points)
+
+
+def count_daily(state: MemberState, on: date, partner_id: str | None, points: int) -> None:
+    day = on.isoformat()
     totals = state.day_totals
-    totals[f"{day}|*"] = totals.get(f"{day}|*", 0) + event.points
-    if event.partner_id is not None:
-        key = f"{day}|{event.partner_id}"
-        totals[key] = totals.get(key, 0) + event.points
+    totals[f"{day}|*"] = totals.get(f"{day}|*", 0) + points
+    if partner_id is not None:
+        key = f"{day}|{partner_id}"
+        totals[key] = totals.get(key, 0) + points
     # Only today's and yesterday's counters can still matter.
-    oldest = (event.day - timedelta(days=1)).isoformat()
+    oldest = (on - timedelta(days=1)).isoformat()
     for stale in [k for k in totals if k[:10] < oldest]:
         del totals[stale]
 
@@ -159,15 +197,23 @@ def _held_credit(state: MemberState, event: ev.HeldCreditAttached) -> None:
 
 
 def _purchase_counted(state: MemberState, event: ev.PurchaseCounted) -> None:
+    count_purchase(state, event.on)
+
+
+def count_purchase(state: MemberState, on: date) -> None:
     state.purchases += 1
     if state.first_purchase_on is None:
-        state.first_purchase_on = event.on
+        state.first_purchase_on = on
 
 
 def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
-    if state.last_activity_on is None or event.on > state.last_activity_on:
-        state.last_activity_on = event.on
-    day = event.on.toordinal()
+    record_activity(state, event.on)
+
+
+def record_activity(state: MemberState, on: date) -> None:
+    if state.last_activity_on is None or on > state.last_activity_on:
+        state.last_activity_on = on
+    day = on.toordinal()
     days = state.activity_days
     if days and day not in days and day < next(reversed(days)):
         # Activity days arrive in order (an activity is dated on the member's current day
@@ -192,19 +238,43 @@ def _transfer_dispatched(state: MemberState, event: ev.TransferDispatched) -> No
 
 
 def _remember(state: MemberState, event: ev.EventRecorded | ev.RejectionRecorded) -> None:
-    state.seen[event.key] = (event.fingerprint, event.at.toordinal())
+    remember(state, event.key, event.fingerprint, event.at, event.forget_before, event.sweep_every)
+
+
+def remember(
+    state: MemberState,
+    key: str,
+    fingerprint: str,
+    at: datetime,
+    forget_before: int,
+    sweep_every: int,
+) -> None:
+    state.seen[key] = (fingerprint, at.toordinal())
     # Forget in sweeps, not per input: a member's memory is then bounded by its activity
     # within the horizon plus one sweep interval, at a cost linear in what is kept.
-    if event.forget_before >= state.seen_swept + event.sweep_every:
-        cutoff = event.forget_before
-        state.seen = {k: v for k, v in state.seen.items() if v[1] >= cutoff}
-        state.seen_swept = cutoff
+    if forget_before >= state.seen_swept + sweep_every:
+        state.seen = {k: v for k, v in state.seen.items() if v[1] >= forget_before}
+        state.seen_swept = forget_before
 
 
 def _recorded(state: MemberState, event: ev.EventRecorded) -> None:
-    _remember(state, event)
-    if event.at > state.as_of:
-        state.as_of = event.at
+    record_input(
+        state, event.key, event.fingerprint, event.at, event.forget_before, event.sweep_every
+    )
+
+
+def record_input(
+    state: MemberState,
+    key: str,
+    fingerprint: str,
+    at: datetime,
+    forget_before: int,
+    sweep_every: int,
+) -> None:
+    """An applied input: remembered (duplicates), and the member's time moves to it."""
+    remember(state, key, fingerprint, at, forget_before, sweep_every)
+    if at > state.as_of:
+        state.as_of = at
 
 
 def _rejection(state: MemberState, event: ev.RejectionRecorded) -> None:
@@ -242,9 +312,12 @@ def _class_changed(state: MemberState, event: ev.ClassChanged) -> None:
 
 
 def _volume(state: MemberState, event: ev.VolumeCounted) -> None:
+    count_volume(state, event.period, event.amount, event.keep_from)
+
+
+def count_volume(state: MemberState, period: str, amount: int, keep_from: str | None) -> None:
     volumes = state.grading_volume
-    volumes[event.period] = volumes.get(event.period, 0) + event.amount
-    keep_from = event.keep_from
+    volumes[period] = volumes.get(period, 0) + amount
     if keep_from is not None:  # periods not yet graded (several, if clocks were sparse) stay
         for stale in [p for p in volumes if p < keep_from]:
             del volumes[stale]

@@ -17,12 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import repeat
-from typing import Literal
+from typing import Any, Literal
 
 from loyalty import events as ev
 from loyalty.apply import apply, apply_all
 from loyalty.decide import decide
 from loyalty.due import decide_due, next_due
+from loyalty.fused import FUSED, Memo
 from loyalty.grading import (
     Histogram,
     band_for,
@@ -104,8 +105,11 @@ class GradingResult:
 
 
 class Book:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, fused: bool = True) -> None:
+        """`fused=False` takes the general path for every input (the fused path's reference,
+        loyalty/fused.py)."""
         self.program = program
+        self._fused: dict[type, Any] = dict(FUSED) if fused else {}
         self.members: dict[str, MemberState] = {}
         self._due: list[tuple[date, str]] = []
         self._scheduled: dict[str, date] = {}
@@ -301,6 +305,19 @@ class Book:
         if state is not None and due is not None and due <= inp.at.date():
             # Time passes up to the event before the event itself is decided.
             self._time_passes(state, inp.at, inp.event_id, outcome.events)
+        fused = self._fused.get(type(inp)) if state is not None else None
+        if fused is not None:
+            assert state is not None
+            memo = Memo(key, print_, self._forget_before(), self._sweep_every, self._grading_period)
+            outputs = fused(state, inp, self.program, memo)
+            if outputs is not None:
+                self.touched.add(member_id)
+                outcome.events.extend(zip(repeat(member_id, len(outputs)), outputs, strict=True))
+                self._settle(
+                    state, inp.at, inp.event_id, outcome.events, INPUT_TYPES[type(inp).__name__]
+                )
+                self._schedule(state)
+                return outcome
         try:
             decided = decide(state, inp, self.program)
         except Rejected as rejected:

@@ -111,7 +111,7 @@ def debit_from(
 
 def qualifying(
     state: MemberState, cause: str, kind: str, credits: dict[str, int], at: datetime, sign: int = 1
-) -> list[ev.DomainEvent]:
+) -> list[ev.QualifyingCredited]:
     return [
         ev.QualifyingCredited(
             Posting(

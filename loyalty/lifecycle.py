@@ -77,17 +77,17 @@ def stage_of(
     return LifecycleStage.DEVELOPMENT, why
 
 
-def next_check(state: MemberState, program: Program) -> int | None:
-    """The next day (ordinal) on which time alone may change the stage."""
+def next_check(state: MemberState, program: Program) -> date | None:
+    """The next day on which time alone may change the stage."""
     rules = program.lifecycle
-    today = state.as_of.toordinal()
-    last = (state.last_activity_on or state.enrolled_on).toordinal()
+    today = state.as_of.date()
+    last = state.last_activity_on or state.enrolled_on
     best = None
     for day in (
-        state.enrolled_on.toordinal() + rules.exploration_days,
-        last + rules.window_days,
-        last + 2 * rules.window_days,
-        last + rules.inactive_days,
+        state.enrolled_on + rules.exploration,
+        last + rules.window,
+        last + rules.two_windows,
+        last + rules.inactive,
     ):
         if day > today and (best is None or day < best):
             best = day

@@ -3,7 +3,7 @@ and the lifecycle stage. Called by the book after an event (or time) has been ap
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
 from loyalty.calendar import add_months
@@ -54,26 +54,35 @@ def decide_derived(
             active_day = event.on
     if progress:
         derived.append(ev.MatchProgressed(progress))
+    if active_day is not None:
+        barrier = expiry_barrier(state, program, active_day, now, cause)
+        if barrier is not None:
+            derived.append(barrier)
+    return derived
+
+
+def expiry_barrier(
+    state: MemberState, program: Program, active_day: date, now: datetime, cause: str
+) -> ev.BarrierApplied | None:
+    """Activity shortly before an inactivity expiry: the barrier that kept the points."""
     expiry = program.expiry
     if (
-        active_day is not None
-        and expiry.policy is ExpiryPolicy.INACTIVITY
-        and state.last_activity_on is not None
-        and state.has_points
+        expiry.policy is not ExpiryPolicy.INACTIVITY
+        or state.last_activity_on is None
+        or not state.has_points
     ):
-        due = add_months(state.last_activity_on, expiry.months)
-        if 0 <= (due - active_day).days <= EXPIRY_BARRIER_DAYS:
-            derived.append(
-                ev.BarrierApplied(
-                    state.member_id,
-                    now,
-                    "activity_extended_expiry",
-                    cause,
-                    f"activity on {active_day} moved the expiry of {state.balance} points from "
-                    f"{due} to {add_months(active_day, expiry.months)}",
-                )
-            )
-    return derived
+        return None
+    due = add_months(state.last_activity_on, expiry.months)
+    if not 0 <= (due - active_day).days <= EXPIRY_BARRIER_DAYS:
+        return None
+    return ev.BarrierApplied(
+        state.member_id,
+        now,
+        "activity_extended_expiry",
+        cause,
+        f"activity on {active_day} moved the expiry of {state.balance} points from "
+        f"{due} to {add_months(active_day, expiry.months)}",
+    )
 
 
 def decide_status(

@@ -137,6 +137,8 @@ def held_tier(
     program: Program, today: date, earned: str, lifetime: str | None, match: Match | None
 ) -> str:
     """The tier a member holds: the best of earned, lifetime and a live status match."""
+    if not lifetime and match is None:  # most members, after every event: nothing to compare
+        return earned
     candidates = [earned]
     if lifetime:
         candidates.append(lifetime)
