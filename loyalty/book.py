@@ -380,8 +380,12 @@ class Book:
         input_type: str | None,
     ) -> None:
         """Status follows the change: tier, match, stage; then the retention rules."""
-        self._apply(state, decide_status(state, self.program, now, cause), out)
-        self._apply(state, decide_rules(state, self.program, now, cause, input_type), out)
+        changes = decide_status(state, self.program, now, cause)
+        if changes:  # rarely: the common case skips the call
+            self._apply(state, changes, out)
+        fired = decide_rules(state, self.program, now, cause, input_type)
+        if fired:
+            self._apply(state, fired, out)
 
     def _remember_stranger(self, member_id: str, key: str, print_: str, at: datetime) -> None:
         """Input keys rejected for a member id that is not enrolled (yet). Forgotten by the

@@ -425,6 +425,28 @@ class Program:
             if rank > 0
         )
 
+    @cached_property
+    def upgrade_gates(self) -> tuple[tuple[tuple[str, int], ...] | None, ...]:
+        """Per tier rank: (currency, least credit) pairs, one per currency that opens some
+        alternative of a higher tier. Credit below all of them meets no alternative above:
+        the upgrade check after every input stops there. None: no such shortcut (an
+        alternative with no condition)."""
+        gates: list[tuple[tuple[str, int], ...] | None] = []
+        for floor in range(len(self.tiers)):
+            least: dict[str, int] = {}
+            open_ended = False
+            for rank, _, alternatives in self.tier_checks:
+                if rank <= floor:
+                    continue
+                for alternative in alternatives:
+                    if not alternative:
+                        open_ended = True
+                        continue
+                    currency, minimum = alternative[0]
+                    least[currency] = min(minimum, least.get(currency, minimum))
+            gates.append(None if open_ended else tuple(least.items()))
+        return tuple(gates)
+
     def rank(self, tier: str) -> int:
         return self._ranks[tier]
 

@@ -64,6 +64,9 @@ def decide_rules(
     for rule in program.retention_rules:
         if rule.only_after and input_type not in rule.only_after:
             continue
+        stages = rule.when.stage_in
+        if stages and state.stage not in stages:  # `holds`' first test, without the call
+            continue
         last = state.rules_fired.get(rule.id)
         if last is not None and (today - last).days < rule.cooldown_days:
             continue

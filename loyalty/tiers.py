@@ -32,6 +32,13 @@ def qualified_tier(program: Program, credit: dict[str, int], above: str | None =
     """The highest tier any of whose alternatives `credit` meets in full (only tiers above
     `above` are checked; `above` itself is returned when none of them is met)."""
     floor = program.rank(above) if above is not None else 0
+    gate = program.upgrade_gates[floor]
+    if gate is not None:
+        for currency, least in gate:
+            if credit.get(currency, 0) >= least:
+                break
+        else:  # every alternative above fails on its first condition
+            return program.tiers[floor]
     for rank, tier, alternatives in program.tier_checks:  # highest tier first
         if rank <= floor:
             break

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edge.program_file import load_program
 from loyalty import inputs as i
 from loyalty.book import Book
 from loyalty.grading import band_for, merge, thresholds
+from loyalty.program import Program
+from loyalty.tiers import qualified_tier
 from tests.unit.core.status_world import status_program
 from tests.unit.core.world import at
 
+ROOT = Path(__file__).resolve().parents[3]
 PROGRAM = status_program()
 GRADING = PROGRAM.grading
 assert GRADING is not None
@@ -207,3 +213,50 @@ def test_window_counts_equal_a_plain_count_whatever_order_activity_arrives_in(
         if now - 2 * window < (start + timedelta(days=d)).toordinal() <= now - window
     )
     assert window_counts(state, PROGRAM, start + timedelta(days=today)) == (latest, previous)
+
+
+def _tiers_without_gates(program: Program, credit: dict[str, int], above: str) -> str:
+    """The upgrade check by its definition: every alternative of every higher tier."""
+    for rank, tier, alternatives in program.tier_checks:
+        if rank <= program.rank(above):
+            break
+        if any(all(credit.get(c, 0) >= m for c, m in alt) for alt in alternatives):
+            return tier
+    return above
+
+
+TIER_PROGRAMS = [
+    PROGRAM,
+    load_program(ROOT / "programs/airline.yaml"),
+    replace(
+        PROGRAM,
+        tier_rules=replace(
+            PROGRAM.tier_rules,
+            thresholds={
+                "silver": ({"q_spend": 5, "q_miles": 2}, {"q_segments": 0}),
+                "gold": ({"q_miles": 10}, {"q_spend": 7, "q_segments": 3}),
+            },
+        ),
+    ),
+]
+CURRENCIES = (
+    "q_spend",
+    "q_segments",
+    "qualifying_miles",
+    "qualifying_segments",
+    "qualifying_spend",
+    "q_miles",
+)
+
+
+@common
+@given(
+    st.sampled_from(TIER_PROGRAMS),
+    st.dictionaries(st.sampled_from(CURRENCIES), st.integers(-50, 200_000)),
+    st.integers(0, 4),
+)
+def test_the_upgrade_check_with_its_shortcut_equals_the_check_by_definition(
+    program: Program, credit: dict[str, int], floor: int
+) -> None:
+    above = program.tiers[min(floor, len(program.tiers) - 1)]
+    assert qualified_tier(program, credit, above) == _tiers_without_gates(program, credit, above)
