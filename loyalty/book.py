@@ -116,6 +116,9 @@ class Book:
         self._clocks: Remembered = {}  # recent clock ids, oldest first
         self._strangers: dict[str, Remembered] = {}  # member id -> rejected input keys
         self._now: datetime | None = None  # the latest clock's time: the book's event time
+        # Derived from `_now` (set with it, in `_set_now`): checked for every input.
+        self._late_before: datetime | None = None  # inputs before this are too late
+        self._forget_day = 0  # day ordinal: ids of inputs before it may be forgotten
         self._horizon = timedelta(days=program.windows.duplicate_horizon_days)
         self._sweep_every = max(1, program.windows.duplicate_horizon_days // 8)
         self._strangers_swept = 0
@@ -135,7 +138,7 @@ class Book:
             self._clocks = dict(marks.clocks)
             self._strangers = {m: dict(seen) for m, seen in marks.strangers.items()}
             self.pending = list(marks.pending)
-            self._now = marks.now
+            self._set_now(marks.now)
 
     def marks(self) -> BookMarks:
         """What the book remembers beyond its members (persisted beside them)."""
@@ -196,9 +199,9 @@ class Book:
     def begin_clock(self, clock: Clock) -> None:
         """Record a new clock (see `clock_status`): its id, and the book's time."""
         if self._now is None or clock.at > self._now:
-            self._now = clock.at
+            self._set_now(clock.at)
         self._clocks[clock.event_id] = (digest(clock), clock.at.toordinal())
-        cutoff = (self._now - self._horizon).toordinal()
+        cutoff = self._forget_day
         if cutoff >= self._strangers_swept + self._sweep_every:
             self._strangers_swept = cutoff
             for member_id in list(self._strangers):
@@ -261,9 +264,11 @@ class Book:
         key may be forgotten, so it cannot be told from a redelivery. The clock, not the
         member's own newest event, is the reference: one event stamped far in the future must
         not lock a member out."""
-        now = self._now
-        if now is None or inp.at >= now - self._horizon:
+        late_before = self._late_before
+        if late_before is None or inp.at >= late_before:
             return None
+        now = self._now
+        assert now is not None  # set with `_late_before`
         return Rejected(
             Code.TOO_LATE,
             f"{inp.at.isoformat()} is more than {self._horizon.days} days (the duplicate "
@@ -272,7 +277,12 @@ class Book:
 
     def _forget_before(self) -> int:
         """Keys of inputs before this day can go: a copy of them would be too late."""
-        return 0 if self._now is None else (self._now - self._horizon).toordinal()
+        return self._forget_day
+
+    def _set_now(self, now: datetime | None) -> None:
+        self._now = now
+        self._late_before = None if now is None else now - self._horizon
+        self._forget_day = 0 if now is None else (now - self._horizon).toordinal()
 
     def _handle_member(self, inp: MemberInput, print_: str | None = None) -> Outcome:
         member_id = inp.member_id
