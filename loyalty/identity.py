@@ -58,11 +58,17 @@ def _value(value: Any) -> Any:
     kind = type(value)
     if kind is Decimal:
         return value.normalize()  # 100, 100.0 and 1E+2 are one value: Decimal('1E+2')
+    # Plain members are kept without a call (a flight has 13 fields, an enrolment's
+    # attributes are pairs): the nested values were most of a flight's digest.
     if kind is tuple:
-        return tuple(_value(v) for v in value)
+        return tuple([v if type(v) in _PLAIN else _value(v) for v in value])
     # The type's own attribute, not `is_dataclass`: that helper costs ~2% of a replay here.
     if hasattr(kind, "__dataclass_fields__"):
-        return (kind.__name__, *(_value(getattr(value, n)) for n in _field_names(kind)))
+        nested: list[Any] = [kind.__name__]
+        for name in _field_names(kind):
+            v = getattr(value, name)
+            nested.append(v if type(v) in _PLAIN else _value(v))
+        return tuple(nested)
     return value
 
 
