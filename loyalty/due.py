@@ -77,6 +77,16 @@ def decide_due(
 ) -> list[ev.DomainEvent]:
     """Domain events for everything due up to `now`. The caller (the book's due index) calls
     it only when `next_due` says something is due by then."""
+    events = due_changes(state, program, now, cause)
+    events.append(ev.TimeAdvanced(now))
+    return events
+
+
+def due_changes(
+    state: MemberState, program: Program, now: datetime, cause: str = "time"
+) -> list[ev.DomainEvent]:
+    """`decide_due` but the member's time moving (`TimeAdvanced`): often there is nothing
+    else (a pending lot unlocks, a stage check day comes)."""
     day = now.date()
     events: list[ev.DomainEvent] = []
     if state.period_end is not None and state.period_end < day:
@@ -127,5 +137,4 @@ def decide_due(
                 why,
                 None,
             )
-    events.append(ev.TimeAdvanced(now))
     return events
