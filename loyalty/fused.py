@@ -3,15 +3,15 @@ decided and applied in one pass.
 
 The general path (`decide` -> `decide_derived` -> `apply_all`) builds a domain event for every
 piece of bookkeeping (the daily counter, the sale or segment record, the purchase count, the
-activity day, the grading volume, the input's id) and dispatches each to its apply handler:
-about a third of an accrual's cost. Here the same rules (`loyalty.earning`,
+activity day, the grading volume, the input's id) and dispatches each to its apply handler
+(measured: a purchase took 48 us through it, 44 here). Here the same rules (`loyalty.earning`,
 `loyalty.crediting`, `loyalty.status.expiry_barrier`) decide and the same mutations
 (`loyalty.apply`'s plain-value functions) carry out, in the same order, and only the events the
 outside world sees are built: postings, status events. The member's `version` counts the
 events the general path would have applied, so read models order copies the same way.
 
 Anything unusual takes the general path: a rejection, a velocity hold or a partner cap (alerts),
-a status match in progress. A function returns None then, before it changes anything.
+a member with a status match. A function returns None then, before it changes anything.
 `tests/unit/core/test_fused.py` runs generated workloads through both paths and requires equal
 outputs, states and versions.
 """
@@ -35,7 +35,7 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
-from loyalty.crediting import credit, qualifying
+from loyalty.crediting import credit, earning_day, qualifying
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.grading import period_key
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
@@ -84,12 +84,7 @@ def _within_velocity(
     return not (partner and partner_limit is not None and partner_today + points > partner_limit)
 
 
-def _earning_day(state: MemberState, day: date) -> date:
-    today = state.as_of.date()
-    return day if day >= today else today
-
-
-def _credits(
+def _derived(
     state: MemberState,
     program: Program,
     credited: list[ev.PointsCredited],
@@ -175,8 +170,8 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         credited.append(credit(state, program, cause, kind, bonus, at, "purchase"))
     qualified = qualifying(state, cause, "earn", credits, at)
-    activity_day = _earning_day(state, day)
-    outputs, volumes, derived = _credits(
+    activity_day = earning_day(state, at)
+    outputs, volumes, derived = _derived(
         state, program, credited, qualified, activity_day, at, cause
     )
     # -- decided: apply, in order --
@@ -213,8 +208,8 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         lot = earned.posting.lot_id
         credited.append(earned)
     qualified = qualifying(state, cause, "earn", credits, at)
-    activity_day = _earning_day(state, day)
-    outputs, volumes, derived = _credits(
+    activity_day = earning_day(state, at)
+    outputs, volumes, derived = _derived(
         state, program, credited, qualified, activity_day, at, cause
     )
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
@@ -254,8 +249,8 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
         credited.append(
             credit(state, program, cause, "earn", points, at, "partner", promotion=promoted)
         )
-    activity_day = _earning_day(state, day)
-    outputs, volumes, derived = _credits(state, program, credited, [], activity_day, at, cause)
+    activity_day = earning_day(state, at)
+    outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
     forget = day - timedelta(days=program.windows.partner_dedupe_days)
     record_partner_txn(state, key, day, forget)
