@@ -146,6 +146,22 @@ def _close(
     state.version += events + 1  # + the input's own record
 
 
+def _earned(
+    state: MemberState,
+    program: Program,
+    cause: str,
+    points: int,
+    at: datetime,
+    source: str,
+    promoted: int,
+) -> tuple[list[ev.PointsCredited], str | None]:
+    """The accrual's own credit (none for 0 points) and the lot it lands in."""
+    if not points:
+        return [], None
+    earned = credit(state, program, cause, "earn", points, at, source, promotion=promoted)
+    return [earned], earned.posting.lot_id
+
+
 def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> Outputs | None:
     rule = program.earn.purchases
     if rule is None or state.match is not None or p.sale_id in state.sales:
@@ -159,12 +175,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     if not _within_velocity(state, program, day, points, 0, False):
         return None
     cause = p.event_id
-    credited: list[ev.PointsCredited] = []
-    lot = None
-    if points:
-        earned = credit(state, program, cause, "earn", points, at, "purchase", promotion=promoted)
-        lot = earned.posting.lot_id
-        credited.append(earned)
+    credited, lot = _earned(state, program, cause, points, at, "purchase", promoted)
     bonus = purchase_bonus(state, program, day)
     if bonus:
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
@@ -201,12 +212,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
     if not _within_velocity(state, program, day, points, 0, False):
         return None
     cause = f.event_id
-    credited: list[ev.PointsCredited] = []
-    lot = None
-    if points:
-        earned = credit(state, program, cause, "earn", points, at, "flight", promotion=promoted)
-        lot = earned.posting.lot_id
-        credited.append(earned)
+    credited, lot = _earned(state, program, cause, points, at, "flight", promoted)
     qualified = qualifying(state, cause, "earn", credits, at)
     activity_day = earning_day(state, at)
     outputs, volumes, derived = _derived(
@@ -244,11 +250,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     if not _within_velocity(state, program, day, points, partner_today, bool(a.partner_id)):
         return None
     cause = a.event_id
-    credited: list[ev.PointsCredited] = []
-    if points:
-        credited.append(
-            credit(state, program, cause, "earn", points, at, "partner", promotion=promoted)
-        )
+    credited, _ = _earned(state, program, cause, points, at, "partner", promoted)
     activity_day = earning_day(state, at)
     outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
