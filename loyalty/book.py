@@ -69,13 +69,27 @@ ClockStatus = Literal["new", "duplicate", "conflict", "too_late"]
 Remembered = dict[str, tuple[str, int]]  # key -> (content digest, day ordinal)
 
 
-@dataclass
+@dataclass(init=False)
 class Outcome:
     kind: OutcomeKind
     input: Input
     events: list[tuple[str, ev.DomainEvent]] = field(default_factory=list)  # (member, event)
     rejection: Rejected | None = None
     follow_ups: list[Outcome] = field(default_factory=list)
+
+    def __init__(  # written out: one per input (see `loyalty.state.Posting.__init__`)
+        self,
+        kind: OutcomeKind,
+        input: Input,
+        events: list[tuple[str, ev.DomainEvent]] | None = None,
+        rejection: Rejected | None = None,
+        follow_ups: list[Outcome] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.input = input
+        self.events = [] if events is None else events
+        self.rejection = rejection
+        self.follow_ups = [] if follow_ups is None else follow_ups
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ class Enrolled:
     attributes: tuple[tuple[str, str], ...]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PointsCredited:
     """Points into the lot keyed by (earned_on, unlock_on, expires_on); debt is repaid first."""
 
@@ -37,6 +37,22 @@ class PointsCredited:
     source: str = ""
     promotion: int = 0
 
+    def __init__(  # written out: built once per credit (see `Posting.__init__`)
+        self,
+        posting: Posting,
+        earned_on: date,
+        unlock_on: date,
+        expires_on: date | None,
+        source: str = "",
+        promotion: int = 0,
+    ) -> None:
+        self.posting = posting
+        self.earned_on = earned_on
+        self.unlock_on = unlock_on
+        self.expires_on = expires_on
+        self.source = source
+        self.promotion = promotion
+
 
 @dataclass(slots=True)
 class PointsDebited:
@@ -47,9 +63,12 @@ class PointsDebited:
     to_debt: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class QualifyingCredited:
     posting: Posting  # currency is a qualifying currency; points may be negative (reversal)
+
+    def __init__(self, posting: Posting) -> None:  # written out (see `Posting.__init__`)
+        self.posting = posting
 
 
 @dataclass(slots=True)
