@@ -133,7 +133,8 @@ class Book:
         self._now: datetime | None = None  # the latest clock's time: the book's event time
         # Derived from `_now` (set with it, in `_set_now`): checked for every input.
         self._late_before: datetime | None = None  # inputs before this are too late
-        self._forget_day = 0  # day ordinal: ids of inputs before it may be forgotten
+        # Day ordinal: keys of inputs before it can go (a copy of them would be too late).
+        self._forget_day = 0
         self._horizon = timedelta(days=program.windows.duplicate_horizon_days)
         self._sweep_every = max(1, program.windows.duplicate_horizon_days // 8)
         self._strangers_swept = 0
@@ -290,10 +291,6 @@ class Book:
             f"horizon) before the engine's time {now.isoformat()}",
         )
 
-    def _forget_before(self) -> int:
-        """Keys of inputs before this day can go: a copy of them would be too late."""
-        return self._forget_day
-
     def _set_now(self, now: datetime | None) -> None:
         self._now = now
         self._late_before = None if now is None else now - self._horizon
@@ -333,7 +330,7 @@ class Book:
         fused = self._fused.get(type(inp)) if state is not None else None
         if fused is not None:
             assert state is not None
-            memo = Memo(key, print_, self._forget_before(), self._sweep_every, self._grading_period)
+            memo = Memo(key, print_, self._forget_day, self._sweep_every, self._grading_period)
             outputs = fused(state, inp, self.program, memo)
             if outputs is not None:
                 self.touched.add(member_id)
@@ -353,7 +350,7 @@ class Book:
             # it would now pass (e.g. a redemption after points arrived).
             if state is not None:
                 recorded = ev.RejectionRecorded(
-                    key, print_, inp.at, self._forget_before(), self._sweep_every
+                    key, print_, inp.at, self._forget_day, self._sweep_every
                 )
                 self._apply(state, [recorded], outcome.events)
             else:
@@ -376,7 +373,7 @@ class Book:
                 state, self.program, decided, inp.at, inp.event_id, self._grading_period
             )
             decided.append(
-                ev.EventRecorded(key, print_, inp.at, self._forget_before(), self._sweep_every)
+                ev.EventRecorded(key, print_, inp.at, self._forget_day, self._sweep_every)
             )
             self._apply(state, decided, outcome.events)
             self._settle(
@@ -428,7 +425,7 @@ class Book:
         book's clock only: what is forgotten is then too late for the member once enrolled."""
         seen = self._strangers.setdefault(member_id, {})
         seen[key] = (print_, at.toordinal())
-        cutoff = self._forget_before()
+        cutoff = self._forget_day
         while seen and seen[next(iter(seen))][1] < cutoff:
             del seen[next(iter(seen))]
 

@@ -193,21 +193,7 @@ def daily_gate(
                 )
             )
             points = allowed
-    limits = program.velocity
-    reason = None
-    if (
-        limits.member_daily_points is not None
-        and points
-        and (state.day_totals.get(f"{key}|*", 0) + points > limits.member_daily_points)
-    ):
-        reason = f"member daily limit {limits.member_daily_points} exceeded"
-    elif (
-        partner_id
-        and limits.partner_daily_points is not None
-        and points
-        and (partner_today + points > limits.partner_daily_points)
-    ):
-        reason = f"daily limit {limits.partner_daily_points} for partner {partner_id} exceeded"
+    reason = velocity_exceeded(state, program, key, points, partner_id, partner_today)
     if reason is not None:
         hold = new_hold(program, cause, at, source, points, reason)
         hold.ref = ref
@@ -225,3 +211,29 @@ def daily_gate(
     if points:
         events.append(ev.DailyAccrualCounted(day, partner_id, points))
     return Gate(points, events)
+
+
+def velocity_exceeded(
+    state: MemberState,
+    program: Program,
+    day: str,
+    points: int,
+    partner_id: str | None = None,
+    partner_today: int = 0,
+) -> str | None:
+    """Which velocity limit `points` more on `day` (ISO) would exceed, or None."""
+    limits = program.velocity
+    if not points:
+        return None
+    if (
+        limits.member_daily_points is not None
+        and state.day_totals.get(f"{day}|*", 0) + points > limits.member_daily_points
+    ):
+        return f"member daily limit {limits.member_daily_points} exceeded"
+    if (
+        partner_id
+        and limits.partner_daily_points is not None
+        and partner_today + points > limits.partner_daily_points
+    ):
+        return f"daily limit {limits.partner_daily_points} for partner {partner_id} exceeded"
+    return None

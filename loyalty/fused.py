@@ -5,7 +5,7 @@ The general path (`decide` -> `decide_derived` -> `apply_all`) builds a domain e
 piece of bookkeeping (the daily counter, the sale or segment record, the purchase count, the
 activity day, the grading volume, the input's id) and dispatches each to its apply handler
 (measured: a purchase took 48 us through it, 44 here). Here the same rules (`loyalty.earning`,
-`loyalty.crediting`, `loyalty.status.expiry_barrier`) decide and the same mutations
+`loyalty.crediting` with its velocity test, `loyalty.status`'s volume and barrier) decide and the same mutations
 (`loyalty.apply`'s plain-value functions) carry out, in the same order, and only the events the
 outside world sees are built: postings, status events. The member's `version` counts the
 events the general path would have applied, so read models order copies the same way.
@@ -35,14 +35,13 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
-from loyalty.crediting import credit, earning_day, qualifying
+from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
-from loyalty.grading import period_key
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
 from loyalty.program import Program
 from loyalty.rejections import Rejected
 from loyalty.state import MemberState, Sale, SegmentCredit
-from loyalty.status import EARN_KINDS, expiry_barrier
+from loyalty.status import expiry_barrier, volume_period
 
 Outputs = list[ev.DomainEvent]
 
@@ -67,23 +66,6 @@ class Memo:
         self.ungraded_from = ungraded_from
 
 
-def _within_velocity(
-    state: MemberState, program: Program, day: date, points: int, partner_today: int, partner: bool
-) -> bool:
-    """`loyalty.crediting.daily_gate`'s velocity test: False where it would hold the accrual."""
-    if not points:
-        return True
-    limits = program.velocity
-    member_limit = limits.member_daily_points
-    if (
-        member_limit is not None
-        and state.day_totals.get(f"{day.isoformat()}|*", 0) + points > member_limit
-    ):
-        return False
-    partner_limit = limits.partner_daily_points
-    return not (partner and partner_limit is not None and partner_today + points > partner_limit)
-
-
 def _derived(
     state: MemberState,
     program: Program,
@@ -100,16 +82,11 @@ def _derived(
     volumes: list[tuple[str, int]] = []
     grading = program.grading
     if grading is not None:
-        metric = grading.metric
-        if metric == "points_earned":
-            for event in credited:
-                posting = event.posting
-                if posting.kind in EARN_KINDS:
-                    volumes.append((period_key(grading, posting.at.date()), posting.points))
-        for q in qualified:
-            posting = q.posting
-            if posting.currency == metric:
-                volumes.append((period_key(grading, posting.at.date()), posting.points))
+        credits: list[ev.PointsCredited | ev.QualifyingCredited] = [*credited, *qualified]
+        for event in credits:
+            period = volume_period(grading, event)
+            if period is not None:
+                volumes.append((period, event.posting.points))
     barrier = expiry_barrier(state, program, activity_day, at, cause)
     if barrier is not None:
         outputs.append(barrier)
@@ -172,7 +149,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     at = p.at
     day = at.date()
     points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
-    if not _within_velocity(state, program, day, points, 0, False):
+    if velocity_exceeded(state, program, day.isoformat(), points):
         return None
     cause = p.event_id
     credited, lot = _earned(state, program, cause, points, at, "purchase", promoted)
@@ -209,7 +186,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         return None
     at = f.at
     day = at.date()
-    if not _within_velocity(state, program, day, points, 0, False):
+    if velocity_exceeded(state, program, day.isoformat(), points):
         return None
     cause = f.event_id
     credited, lot = _earned(state, program, cause, points, at, "flight", promoted)
@@ -243,11 +220,12 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     at = a.at
     day = at.date()
     points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
-    partner_today = state.day_totals.get(f"{day.isoformat()}|{a.partner_id}", 0)
+    iso = day.isoformat()
+    partner_today = state.day_totals.get(f"{iso}|{a.partner_id}", 0)
     cap = rule.daily_cap
     if cap is not None and points > max(0, cap - partner_today):
         return None  # above the daily cap: the general path forfeits the excess with an alert
-    if not _within_velocity(state, program, day, points, partner_today, bool(a.partner_id)):
+    if velocity_exceeded(state, program, iso, points, a.partner_id, partner_today):
         return None
     cause = a.event_id
     credited, _ = _earned(state, program, cause, points, at, "partner", promoted)

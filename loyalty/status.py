@@ -10,6 +10,7 @@ from loyalty.calendar import add_months
 from loyalty.grading import period_key
 from loyalty.lifecycle import oldest_activity, stage_of
 from loyalty.program import ExpiryPolicy, Program
+from loyalty.program_status import Grading
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
 
@@ -34,22 +35,18 @@ def decide_derived(
     active = match is not None and not match.confirmed and now.date() <= match.ends_on
     active_day = None
     for event in decided:
-        if isinstance(event, ev.QualifyingCredited):
+        if isinstance(event, ev.QualifyingCredited | ev.PointsCredited):
             posting = event.posting
-            if grading is not None and posting.currency == grading.metric:
-                key = period_key(grading, posting.at.date())
-                derived.append(ev.VolumeCounted(key, posting.points, ungraded_from))
-            if active and match is not None and posting.currency in match.target:
-                progress[posting.currency] = progress.get(posting.currency, 0) + posting.points
-        elif isinstance(event, ev.PointsCredited):
-            posting = event.posting
+            period = volume_period(grading, event)
+            if period is not None:
+                derived.append(ev.VolumeCounted(period, posting.points, ungraded_from))
             if (
-                grading is not None
-                and grading.metric == "points_earned"
-                and posting.kind in EARN_KINDS
+                isinstance(event, ev.QualifyingCredited)
+                and active
+                and match is not None
+                and posting.currency in match.target
             ):
-                key = period_key(grading, posting.at.date())
-                derived.append(ev.VolumeCounted(key, posting.points, ungraded_from))
+                progress[posting.currency] = progress.get(posting.currency, 0) + posting.points
         elif isinstance(event, ev.ActivityRecorded):
             active_day = event.on
     if progress:
@@ -59,6 +56,21 @@ def decide_derived(
         if barrier is not None:
             derived.append(barrier)
     return derived
+
+
+def volume_period(
+    grading: Grading | None, event: ev.QualifyingCredited | ev.PointsCredited
+) -> str | None:
+    """The grading period a credit counts towards as volume, or None: qualifying credit in the
+    grading's metric, or points earned (not bonuses) when the metric is `points_earned`."""
+    if grading is None:
+        return None
+    posting = event.posting
+    if isinstance(event, ev.QualifyingCredited):
+        counts = posting.currency == grading.metric
+    else:
+        counts = grading.metric == "points_earned" and posting.kind in EARN_KINDS
+    return period_key(grading, posting.at.date()) if counts else None
 
 
 def expiry_barrier(
