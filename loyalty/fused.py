@@ -4,11 +4,12 @@ decided and applied in one pass.
 The general path (`decide` -> `decide_derived` -> `apply_all`) builds a domain event for every
 piece of bookkeeping (the daily counter, the sale or segment record, the purchase count, the
 activity day, the grading volume, the input's id) and dispatches each to its apply handler
-(measured: a purchase took 48 us through it, 44 here). Here the same rules (`loyalty.earning`,
-`loyalty.crediting` with its velocity test, `loyalty.status`'s volume and barrier) decide and the same mutations
-(`loyalty.apply`'s plain-value functions) carry out, in the same order, and only the events the
-outside world sees are built: postings, status events. The member's `version` counts the
-events the general path would have applied, so read models order copies the same way.
+(measured: a purchase took 48 us through it, 44 here). Here the same rules decide
+(`loyalty.earning`, `loyalty.crediting` with its velocity test, `loyalty.status`'s volume and
+barrier) and the same mutations carry out (`loyalty.apply`'s plain-value functions), in the
+same order, and only the events the outside world sees are built: postings, status events.
+The member's `version` counts the events the general path would have applied, so read models
+order copies the same way.
 
 Anything unusual takes the general path: a rejection, a velocity hold or a partner cap (alerts),
 a member with a status match. A function returns None then, before it changes anything.
