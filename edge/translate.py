@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from edge.wire_fast import FastDecoder
 from loyalty import inputs as i
 from schemas import events as w
 
@@ -27,12 +28,25 @@ def describe(exc: ValidationError, limit: int = 8) -> str:
 
 def decode_external(raw: bytes | str) -> i.Input:
     """Decode one external event (JSON) into a core input, or raise Undecodable."""
+    fast = _FAST_EXTERNAL.decode(raw)
+    if fast is not None:
+        model, decoded = fast
+        return _TO_INPUT[model](decoded, decoded.occurred_at.astimezone(UTC))
     return _decode(w.EXTERNAL, raw)
 
 
 def decode_any(raw: bytes | str) -> i.Input:
     """Like `decode_external`, also accepting the engine's internal follow-ups."""
+    fast = _FAST_ANY.decode(raw)
+    if fast is not None:
+        model, decoded = fast
+        return _TO_INPUT[model](decoded, decoded.occurred_at.astimezone(UTC))
     return _decode(w.ANY, raw)
+
+
+def validated(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
+    """The contract's own decoding, pydantic only (what the fast path must agree with)."""
+    return _decode(adapter, raw)
 
 
 def _decode(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
@@ -116,3 +130,9 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
 def to_input(model: w.Envelope) -> i.Input:
     at = model.occurred_at.astimezone(UTC)
     return _TO_INPUT[type(model)](model, at)
+
+
+# The fast path (edge/wire_fast.py): what it accepts, pydantic accepts with the same values;
+# anything else goes to pydantic above, which decides and words the rejection.
+_FAST_EXTERNAL = FastDecoder(w.EXTERNAL_MODELS)
+_FAST_ANY = FastDecoder(w.EXTERNAL_MODELS + w.INTERNAL_MODELS)

@@ -1,0 +1,324 @@
+"""The wire decoder's fast path: msgspec structs generated from the pydantic wire models.
+
+pydantic (`schemas/events.py`) is the contract and stays the judge. Validating one event with it
+costs ~4 us, more than parsing the JSON; msgspec decodes the same line into a struct in well
+under one. The structs here are generated from the models' own fields and constraints at
+import, so they cannot drift from the contract, and they are deliberately narrower than it:
+what they accept, pydantic accepts with the same values; anything else (every invalid event,
+and valid but unusual spellings: a number where the contract takes a decimal string, an
+integer written `1.0`, a timestamp in another ISO 8601 form) gets `None` here, and the caller
+asks pydantic, which decides and words the rejection. So the verdicts and messages are
+pydantic's by construction, and `tests/unit/edge/test_wire_fast.py` checks the accepted side
+over generated and mutated events.
+
+How each field type is narrowed:
+- decimals are read as JSON strings of plain digits (`12.50`), at most the contract's digits
+  and places counted without any normalising (never fewer than pydantic counts), then
+  checked against the bounds;
+- timestamps are read as strings of one strict RFC 3339 shape and parsed by the standard
+  library; they must carry an offset (`AwareDatetime`);
+- string patterns are matched whole, all of an event's at once: its values joined by NUL
+  (which no pattern allows) under one regular expression, as msgspec's own per-field check
+  costs more than the rest of its decoding (Python's `$` would also have matched before a
+  final newline, the contract's does not);
+- a model validator (PartnerAccrual's "amount or points") runs on the struct as it is.
+A model using anything else (another constraint, a field validator, a `before` validator) makes
+generation fail at import, so a change to the contract cannot be silently skipped here.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import re
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import msgspec
+from pydantic import AwareDatetime, BaseModel
+from pydantic_core import PydanticUndefined
+
+Convert = Callable[[Any], Any]
+
+
+class _Slow(Exception):
+    """The struct's value is outside the narrowed form: pydantic decides."""
+
+
+# One RFC 3339 shape; `datetime.fromisoformat` then rejects impossible values (month 13,
+# hour 24, an offset of a day or more), which pydantic rejects too.
+_TIMESTAMP = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"  # date and time
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"  # microseconds at most; an offset
+)
+_SEPARATOR = "\x00"
+
+
+@dataclass
+class _Field:
+    """One field of a struct: its msgspec type, the regular shape its string must have (checked
+    in Python: msgspec's own pattern check costs ~0.3 us a field, one joined match for all the
+    fields ~0.4 us in all), and how its value becomes pydantic's."""
+
+    kind: Any
+    shape: str | None = None
+    convert: Convert | None = None
+    optional: bool = False
+
+
+def _constraints(metadata: Sequence[Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    names = ("min_length", "max_length", "pattern", "gt", "ge", "lt", "le")
+    for item in metadata:
+        known = False
+        for name in (*names, "max_digits", "decimal_places"):
+            value = getattr(item, name, None)
+            if value is not None:
+                found[name] = value
+                known = True
+        if not known:
+            raise TypeError(f"wire_fast: unsupported constraint {item!r}")
+    return found
+
+
+def _meta(constraints: dict[str, Any], names: tuple[str, ...]) -> msgspec.Meta | None:
+    chosen = {n: v for n, v in constraints.items() if n in names}
+    return msgspec.Meta(**chosen) if chosen else None
+
+
+def _annotated(kind: Any, meta: msgspec.Meta | None) -> Any:
+    return kind if meta is None else Annotated[kind, meta]
+
+
+def _anchored(pattern: str) -> str:
+    """The contract's `^...$` pattern as a fragment to match a whole value."""
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        raise TypeError(f"wire_fast: pattern {pattern!r} is not anchored at both ends")
+    return f"(?:{pattern[1:-1]})"
+
+
+def _decimal_shape(constraints: dict[str, Any]) -> str:
+    """Plain digits, never more whole digits or places than the contract allows however they
+    are counted: leading zeros (`007`) are left to pydantic."""
+    digits, places = constraints.get("max_digits"), constraints.get("decimal_places")
+    if digits is not None and places is not None:
+        whole = f"(?:0|[1-9][0-9]{{0,{digits - places - 1}}})"
+    elif digits is not None:
+        whole = f"(?:0|[1-9][0-9]{{0,{digits - 1}}})"
+    else:
+        whole = "(?:0|[1-9][0-9]*)"
+    if places is None:
+        fraction = r"(?:\.[0-9]+)?"
+    else:
+        fraction = rf"(?:\.[0-9]{{1,{places}}})?" if places > 0 else ""
+    if digits is not None and places is None:
+        raise TypeError("wire_fast: max_digits without decimal_places")
+    return whole + fraction
+
+
+def _decimal(constraints: dict[str, Any]) -> Convert:
+    gt, ge = constraints.get("gt"), constraints.get("ge")
+    lt, le = constraints.get("lt"), constraints.get("le")
+
+    def convert(value: Any) -> Decimal:
+        if type(value) is Decimal:  # the field's default, not read from the wire
+            return value
+        number = Decimal(value)  # the shape is checked: plain digits
+        if (
+            (gt is not None and not number > gt)
+            or (ge is not None and not number >= ge)
+            or (lt is not None and not number < lt)
+            or (le is not None and not number <= le)
+        ):
+            raise _Slow
+        return number
+
+    return convert
+
+
+def _timestamp(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise _Slow from None
+
+
+class _Generator:
+    def __init__(self) -> None:
+        self.structs: dict[type[BaseModel], tuple[type[msgspec.Struct], Convert]] = {}
+
+    def field(self, annotation: Any, metadata: Sequence[Any]) -> _Field:
+        """How one field is read (see `_Field`)."""
+        constraints = _constraints(metadata)
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            inner, *extra = get_args(annotation)
+            nested = [m for info in extra for m in getattr(info, "metadata", [info])]
+            return self.field(inner, [*metadata, *nested])
+        if origin in (Union, types.UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            if len(options) != 1 or len(get_args(annotation)) != 2:
+                raise TypeError(f"wire_fast: unsupported union {annotation!r}")
+            inner_field = self.field(options[0], metadata)
+            inner_field.kind = inner_field.kind | None
+            inner_field.optional = True
+            return inner_field
+        if origin is dict:
+            if set(constraints) - {"max_length", "min_length"}:
+                raise TypeError(f"wire_fast: unsupported dict constraints {constraints}")
+            key, value = (self._entry(arg) for arg in get_args(annotation))
+            meta = _meta(constraints, ("max_length", "min_length"))
+            return _Field(_annotated(dict[key, value], meta))  # type: ignore[valid-type]
+        if origin is Literal:
+            return _Field(annotation)
+        if annotation is AwareDatetime:
+            return _Field(str, _TIMESTAMP, _timestamp)
+        if annotation is Decimal:
+            return _Field(str, _decimal_shape(constraints), _decimal(constraints))
+        if annotation is str:
+            meta = _meta(constraints, ("min_length", "max_length"))
+            pattern = constraints.get("pattern")
+            return _Field(_annotated(str, meta), None if pattern is None else _anchored(pattern))
+        if annotation is int:
+            return _Field(_annotated(int, _meta(constraints, ("gt", "ge", "lt", "le"))))
+        if constraints:
+            raise TypeError(f"wire_fast: constraints {constraints} on {annotation!r}")
+        if annotation in (bool, date) or (
+            isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+        ):
+            return _Field(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            struct, finish = self.struct(annotation)
+            return _Field(struct, None, finish)
+        raise TypeError(f"wire_fast: unsupported field type {annotation!r}")
+
+    def _entry(self, annotation: Any) -> Any:
+        """A dict's key or value type: msgspec checks its pattern itself (rare: enrolments)."""
+        entry = self.field(annotation, [])
+        if entry.convert is not None:
+            raise TypeError(f"wire_fast: unsupported dict entry {annotation!r}")
+        if entry.shape is None:
+            return entry.kind
+        return Annotated[entry.kind, msgspec.Meta(pattern=rf"\A{entry.shape}\Z")]
+
+    def struct(self, model: type[BaseModel]) -> tuple[type[msgspec.Struct], Convert]:
+        """The struct for `model` (tagged by its `type` literal, if it has one) and the
+        function finishing a decoded struct into what pydantic would give (raises _Slow)."""
+        known = self.structs.get(model)
+        if known is not None:
+            return known
+        decorators = model.__pydantic_decorators__
+        if (
+            decorators.field_validators
+            or decorators.validators
+            or decorators.root_validators
+            or any(d.info.mode != "after" for d in decorators.model_validators.values())
+        ):
+            raise TypeError(f"wire_fast: {model.__name__} has validators it cannot follow")
+        if model.model_config.get("extra") != "forbid":
+            raise TypeError(f"wire_fast: {model.__name__} does not forbid unknown fields")
+        tag: str | None = None
+        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+        joined: list[tuple[str, str]] = []  # (name, shape): always a string, matched together
+        alone: list[tuple[str, re.Pattern[str]]] = []  # may be None or a default: one by one
+        converts: list[tuple[str, Convert]] = []
+        for name, info in model.model_fields.items():
+            if info.alias is not None and info.alias != name:
+                raise TypeError(f"wire_fast: {model.__name__}.{name} has an alias")
+            if name == "type" and get_origin(info.annotation) is Literal:
+                (tag,) = get_args(info.annotation)
+                continue
+            spec = self.field(info.annotation, info.metadata)
+            required = info.default is PydanticUndefined and info.default_factory is None
+            if info.default_factory is not None:
+                factory = typing.cast(Callable[[], Any], info.default_factory)
+                fields.append((name, spec.kind, msgspec.field(default_factory=factory)))
+            elif required:
+                fields.append((name, spec.kind))
+            else:
+                fields.append((name, spec.kind, info.default))
+            if spec.shape is not None:
+                if required and not spec.optional:
+                    joined.append((name, spec.shape))
+                else:
+                    alone.append((name, re.compile(spec.shape)))
+            if spec.convert is not None:
+                convert = spec.convert
+                if spec.optional or not required:
+                    convert = _skipping_defaults(convert)
+                converts.append((name, convert))
+        struct = msgspec.defstruct(
+            f"Fast{model.__name__}",
+            fields,
+            kw_only=True,
+            forbid_unknown_fields=True,
+            tag_field="type" if tag is not None else None,
+            tag=tag,
+        )
+        checks = [d.func for d in decorators.model_validators.values()]
+        names = [name for name, _ in joined]
+        get = operator.attrgetter(*names) if len(names) > 1 else None
+        whole = re.compile(_SEPARATOR.join(shape for _, shape in joined))
+        separators = len(names) - 1
+
+        def finish(decoded: Any) -> Any:
+            if get is not None:
+                values = _SEPARATOR.join(get(decoded))
+            else:
+                values = getattr(decoded, names[0]) if names else ""
+            # Exactly one separator between values, so no value holds one and every shape
+            # matches its own value whole.
+            if values.count(_SEPARATOR) != separators or whole.fullmatch(values) is None:
+                raise _Slow
+            for name, shape in alone:
+                value = getattr(decoded, name)
+                if type(value) is str and shape.fullmatch(value) is None:
+                    raise _Slow
+            for name, convert in converts:
+                setattr(decoded, name, convert(getattr(decoded, name)))
+            for check in checks:
+                try:
+                    check(decoded)
+                except ValueError:
+                    raise _Slow from None
+            return decoded
+
+        self.structs[model] = (struct, finish)
+        return struct, finish
+
+
+def _skipping_defaults(convert: Convert) -> Convert:
+    """For a field that may be absent or null: its default (None, `Decimal(0)`) stays."""
+    return lambda value: convert(value) if type(value) is str else value
+
+
+class FastDecoder:
+    """Decodes one JSON event into a struct that reads like the pydantic model (same field
+    names and values), or None: then pydantic must decide."""
+
+    def __init__(self, models: Sequence[type[BaseModel]]) -> None:
+        generator = _Generator()
+        self._finish: dict[type, tuple[type[BaseModel], Convert]] = {}
+        structs = []
+        for model in models:
+            struct, finish = generator.struct(model)
+            structs.append(struct)
+            self._finish[struct] = (model, finish)
+        self._decoder = msgspec.json.Decoder(Union[tuple(structs)])  # noqa: UP007
+
+    def decode(self, raw: bytes | str) -> tuple[type[BaseModel], Any] | None:
+        """(the model the event is, the finished struct), or None."""
+        try:
+            decoded = self._decoder.decode(raw)
+        except msgspec.MsgspecError:
+            return None
+        model, finish = self._finish[type(decoded)]
+        try:
+            return model, finish(decoded)
+        except _Slow:
+            return None
