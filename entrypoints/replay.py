@@ -34,6 +34,8 @@ from loyalty.state import MemberState
 
 _DUMP = orjson.OPT_APPEND_NEWLINE
 _POSTINGS = ev.POSTING_EVENTS
+# Every event kind an output file shows; the rest (most events) are passed over at once.
+_SEEN = _POSTINGS | STATUS_EVENTS | {ev.AlertRaised}
 
 
 @dataclass
@@ -272,13 +274,14 @@ def _record(
             )
     else:
         summary.follow_ups[f"{type(outcome.input).__name__}:{outcome.kind}"] += 1
-    write = writer.ledger.write
+    postings: list[bytes] = []
     for _member, event in outcome.events:
         kind = type(event)
+        if kind not in _SEEN:
+            continue  # the book's own bookkeeping (an input recorded, time passing, ...)
         if kind in _POSTINGS:
             # orjson writes the slotted Posting dataclass field by field, in declaration order.
-            write(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
-            summary.postings += 1
+            postings.append(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
         if kind in STATUS_EVENTS:  # a hold's posting is also a member event
             writer.status_changes.write(orjson.dumps(status_record(event), option=_DUMP))
             summary.status_changes += 1
@@ -297,5 +300,8 @@ def _record(
                 )
             )
             summary.alerts += 1
+    if postings:
+        writer.ledger.write(b"".join(postings))
+        summary.postings += len(postings)
     for follow_up in outcome.follow_ups:
         _record(writer, summary, number, line, follow_up, top=False)
