@@ -18,7 +18,8 @@ How each field type is narrowed:
 - timestamps are read as strings of one strict RFC 3339 shape and parsed by the standard
   library; they must carry an offset (`AwareDatetime`);
 - string patterns are matched whole, all of an event's at once: its values joined by NUL
-  (which no pattern allows) under one regular expression, as msgspec's own per-field check
+  under one regular expression (with exactly one NUL between values, so none holds one), as
+  msgspec's own per-field check
   costs more than the rest of its decoding (Python's `$` would also have matched before a
   final newline, the contract's does not);
 - a model validator (PartnerAccrual's "amount or points") runs on the struct as it is.
