@@ -19,9 +19,8 @@ How each field type is narrowed:
   library; they must carry an offset (`AwareDatetime`);
 - string patterns are matched whole, all of an event's at once: its values joined by NUL
   under one regular expression (with exactly one NUL between values, so none holds one), as
-  msgspec's own per-field check
-  costs more than the rest of its decoding (Python's `$` would also have matched before a
-  final newline, the contract's does not);
+  msgspec's own per-field check costs more than the rest of its decoding (Python's `$` would
+  also have matched before a final newline, the contract's does not);
 - a model validator (PartnerAccrual's "amount or points") runs on the struct as it is.
 A model using anything else (another constraint, a field validator, a `before` validator) makes
 generation fail at import, so a change to the contract cannot be silently skipped here.
