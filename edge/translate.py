@@ -28,20 +28,12 @@ def describe(exc: ValidationError, limit: int = 8) -> str:
 
 def decode_external(raw: bytes | str) -> i.Input:
     """Decode one external event (JSON) into a core input, or raise Undecodable."""
-    fast = _FAST_EXTERNAL.decode(raw)
-    if fast is not None:
-        model, decoded = fast
-        return _TO_INPUT[model](decoded, decoded.occurred_at.astimezone(UTC))
-    return _decode(w.EXTERNAL, raw)
+    return _decode(w.EXTERNAL, raw, _FAST_EXTERNAL)
 
 
 def decode_any(raw: bytes | str) -> i.Input:
     """Like `decode_external`, also accepting the engine's internal follow-ups."""
-    fast = _FAST_ANY.decode(raw)
-    if fast is not None:
-        model, decoded = fast
-        return _TO_INPUT[model](decoded, decoded.occurred_at.astimezone(UTC))
-    return _decode(w.ANY, raw)
+    return _decode(w.ANY, raw, _FAST_ANY)
 
 
 def validated(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
@@ -49,7 +41,14 @@ def validated(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
     return _decode(adapter, raw)
 
 
-def _decode(adapter: TypeAdapter[Any], raw: bytes | str) -> i.Input:
+def _decode(
+    adapter: TypeAdapter[Any], raw: bytes | str, fast: FastDecoder | None = None
+) -> i.Input:
+    """Through the fast path where it takes the event, else pydantic (decides, words why)."""
+    if fast is not None:
+        decoded = fast.decode(raw)
+        if decoded is not None:
+            return _convert(*decoded)
     try:
         model = adapter.validate_json(raw)
     except ValidationError as exc:
@@ -128,8 +127,12 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
 
 
 def to_input(model: w.Envelope) -> i.Input:
-    at = model.occurred_at.astimezone(UTC)
-    return _TO_INPUT[type(model)](model, at)
+    return _convert(type(model), model)
+
+
+def _convert(kind: type, model: Any) -> i.Input:
+    """A wire model, or the fast path's struct that reads like one, as a core input."""
+    return _TO_INPUT[kind](model, model.occurred_at.astimezone(UTC))
 
 
 # The fast path (edge/wire_fast.py): what it accepts, pydantic accepts with the same values;

@@ -71,12 +71,17 @@ class _Field:
     optional: bool = False
 
 
+_CONSTRAINTS = (
+    *("min_length", "max_length", "pattern"),
+    *("gt", "ge", "lt", "le", "max_digits", "decimal_places"),
+)
+
+
 def _constraints(metadata: Sequence[Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    names = ("min_length", "max_length", "pattern", "gt", "ge", "lt", "le")
     for item in metadata:
         known = False
-        for name in (*names, "max_digits", "decimal_places"):
+        for name in _CONSTRAINTS:
             value = getattr(item, name, None)
             if value is not None:
                 found[name] = value
@@ -106,18 +111,16 @@ def _decimal_shape(constraints: dict[str, Any]) -> str:
     """Plain digits, never more whole digits or places than the contract allows however they
     are counted: leading zeros (`007`) are left to pydantic."""
     digits, places = constraints.get("max_digits"), constraints.get("decimal_places")
+    if digits is not None and places is None:
+        raise TypeError("wire_fast: max_digits without decimal_places")
     if digits is not None and places is not None:
         whole = f"(?:0|[1-9][0-9]{{0,{digits - places - 1}}})"
-    elif digits is not None:
-        whole = f"(?:0|[1-9][0-9]{{0,{digits - 1}}})"
     else:
         whole = "(?:0|[1-9][0-9]*)"
     if places is None:
         fraction = r"(?:\.[0-9]+)?"
     else:
         fraction = rf"(?:\.[0-9]{{1,{places}}})?" if places > 0 else ""
-    if digits is not None and places is None:
-        raise TypeError("wire_fast: max_digits without decimal_places")
     return whole + fraction
 
 
@@ -125,9 +128,7 @@ def _decimal(constraints: dict[str, Any]) -> Convert:
     gt, ge = constraints.get("gt"), constraints.get("ge")
     lt, le = constraints.get("lt"), constraints.get("le")
 
-    def convert(value: Any) -> Decimal:
-        if type(value) is Decimal:  # the field's default, not read from the wire
-            return value
+    def convert(value: Any) -> Decimal:  # a field's default never reaches here
         number = Decimal(value)  # the shape is checked: plain digits
         if (
             (gt is not None and not number > gt)
@@ -264,7 +265,7 @@ class _Generator:
         names = [name for name, _ in joined]
         get = operator.attrgetter(*names) if len(names) > 1 else None
         whole = re.compile(_SEPARATOR.join(shape for _, shape in joined))
-        separators = len(names) - 1
+        separators = max(len(names) - 1, 0)
 
         def finish(decoded: Any) -> Any:
             if get is not None:
