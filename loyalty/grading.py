@@ -33,7 +33,11 @@ Histogram = Counter[int]
 
 def period_key(grading: Grading, day: date) -> str:
     index = (day.month - 1) // grading.period_months + 1
-    return f"{day.year}-P{index:02d}"
+    # Concatenated, not formatted: called for every credit, and `:02d` goes through sprintf.
+    return str(day.year) + _PERIOD_SUFFIX[index]
+
+
+_PERIOD_SUFFIX = tuple(f"-P{index:02d}" for index in range(13))
 
 
 def next_period(grading: Grading, key: str) -> str:
