@@ -156,7 +156,9 @@ def decide_status(
             )
         )
     stage, _ = stage_of(state, program, today, explain=False)
-    if stage.value != state.stage:
+    # A StrEnum is its value: compared as a str, without the enum's `value` property (after
+    # every input).
+    if stage != state.stage:
         _, why = stage_of(state, program, today)
         events.append(ev.StageChanged(state.member_id, now, state.stage, stage.value, cause, why))
     horizon = today.toordinal() - 2 * program.lifecycle.window_days
