@@ -26,28 +26,26 @@ def window_counts(state: MemberState, program: Program, today: date) -> tuple[in
     return _counts(state.activity_days, today.toordinal(), program.lifecycle.window_days)
 
 
-# Up to this many activity days a walk back from the newest is cheaper than bisection, which
-# copies the days and counts into lists first. Most members have a few days in two windows.
-_WALK_LIMIT = 24
+# Up to this many activity days one pass over them is cheaper than bisection, which copies the
+# days and counts into lists first (compiled: 160 ns against 590 for 3 days, 400 against 930 for
+# 20). Most members have a few days in two windows.
+_PASS_LIMIT = 24
 
 
 def _counts(days: dict[int, int], now: int, window: int) -> tuple[int, int]:
     """`activity_days` is kept in ascending day order (see `loyalty.apply.record_activity`),
-    so both windows are slices of it: found by walking back from the newest day or, for a
-    busy member, by bisection and summed in C (two filtering passes were once the hottest
-    code of a replay, ~9%)."""
+    so for a busy member both windows are slices found by bisection and summed in C (two
+    filtering passes were once the hottest code of a replay, ~9%)."""
     split, start = now - window, now - 2 * window  # latest: (split, now], previous: (start, split]
-    if len(days) <= _WALK_LIMIT:
+    if len(days) <= _PASS_LIMIT:
         latest = previous = 0
-        for day in reversed(days):
-            if day > now:
+        for day, count in days.items():
+            if day <= start or day > now:
                 continue
-            if day <= start:
-                break
             if day > split:
-                latest += days[day]
+                latest += count
             else:
-                previous += days[day]
+                previous += count
         return latest, previous
     keys = list(days)
     counts = list(days.values())
