@@ -447,6 +447,25 @@ class Program:
             gates.append(None if open_ended else tuple(least.items()))
         return tuple(gates)
 
+    @cached_property
+    def rule_screens(
+        self,
+    ) -> tuple[tuple[RetentionRule, tuple[str, ...], tuple[str, ...], int, int], ...]:
+        """Per retention rule, its cheapest tests precompiled, as they are screened after every
+        input: the input types it waits for, the stages it needs, the lowest and highest tier
+        rank (`loyalty.retention.decide_rules`)."""
+        top = len(self.tiers) - 1
+        return tuple(
+            (
+                rule,
+                tuple(rule.only_after),
+                tuple(rule.when.stage_in),
+                0 if rule.when.tier_at_least is None else self.rank(rule.when.tier_at_least),
+                top if rule.when.tier_at_most is None else self.rank(rule.when.tier_at_most),
+            )
+            for rule in self.retention_rules
+        )
+
     def rank(self, tier: str) -> int:
         return self._ranks[tier]
 

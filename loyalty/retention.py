@@ -60,12 +60,20 @@ def decide_rules(
     state: MemberState, program: Program, now: datetime, cause: str, input_type: str | None
 ) -> list[ev.DomainEvent]:
     events: list[ev.DomainEvent] = []
+    screens = program.rule_screens
+    if not screens:
+        return events
     today = now.date()
-    for rule in program.retention_rules:
-        if rule.only_after and input_type not in rule.only_after:
+    rank = program.rank(state.tier)
+    stage = state.stage
+    # The screens are `holds`' first tests, precompiled: most rules stop there for most
+    # members, without reading the programme's objects.
+    for rule, only_after, stages, least, most in screens:
+        if only_after and input_type not in only_after:
             continue
-        stages = rule.when.stage_in
-        if stages and state.stage not in stages:  # `holds`' first test, without the call
+        if stages and stage not in stages:
+            continue
+        if rank < least or rank > most:
             continue
         last = state.rules_fired.get(rule.id)
         if last is not None and (today - last).days < rule.cooldown_days:
