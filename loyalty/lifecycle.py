@@ -98,17 +98,26 @@ def stage_of(
 
 
 def next_check(state: MemberState, program: Program) -> date | None:
-    """The next day on which time alone may change the stage."""
+    """The next day on which time alone may change the stage: the first after the member's
+    day of leaving exploration, a whole window and two without activity, and the
+    inactivity limit. In day ordinals (runs after every input and every due member)."""
     rules = program.lifecycle
-    today = state.as_of.date()
-    last = state.last_activity_on or state.enrolled_on
-    best = None
-    for day in (
-        state.enrolled_on + rules.exploration,
-        last + rules.window,
-        last + rules.two_windows,
-        last + rules.inactive,
-    ):
-        if day > today and (best is None or day < best):
-            best = day
-    return best
+    today = state.as_of.toordinal()
+    enrolled = state.enrolled_on.toordinal()
+    last = enrolled if state.last_activity_on is None else state.last_activity_on.toordinal()
+    window = rules.window_days
+    best = _NO_DAY
+    day = enrolled + rules.exploration_days
+    if today < day:
+        best = day
+    # A whole window without activity, or two if the first has passed.
+    day = last + window if last + window > today else last + 2 * window
+    if today < day < best:
+        best = day
+    day = last + rules.inactive_days
+    if today < day < best:
+        best = day
+    return None if best == _NO_DAY else date.fromordinal(best)
+
+
+_NO_DAY = date.max.toordinal() + 1

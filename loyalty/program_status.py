@@ -4,10 +4,8 @@ retention rules and lifecycle stages. Part of `Program`; plain frozen data like 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
 from typing import Literal
 
 from loyalty.program_errors import FieldError
@@ -150,23 +148,6 @@ class Lifecycle:
             raise FieldError("exploration_days", "must be >= 0")
         if not 0 < self.decline_drop_percent <= 100:
             raise FieldError("decline_drop_percent", "must be in 1..100")
-
-    # As durations, for the due index's date arithmetic after every input.
-    @cached_property
-    def exploration(self) -> timedelta:
-        return timedelta(days=self.exploration_days)
-
-    @cached_property
-    def window(self) -> timedelta:
-        return timedelta(days=self.window_days)
-
-    @cached_property
-    def two_windows(self) -> timedelta:
-        return timedelta(days=2 * self.window_days)
-
-    @cached_property
-    def inactive(self) -> timedelta:
-        return timedelta(days=self.inactive_days)
 
 
 @dataclass(frozen=True)

@@ -260,3 +260,44 @@ def test_the_upgrade_check_with_its_shortcut_equals_the_check_by_definition(
 ) -> None:
     above = program.tiers[min(floor, len(program.tiers) - 1)]
     assert qualified_tier(program, credit, above) == _tiers_without_gates(program, credit, above)
+
+
+@common
+@given(
+    enrolled=st.integers(0, 400),
+    last=st.none() | st.integers(0, 400),
+    today=st.integers(0, 800),
+    window=st.integers(1, 200),
+    exploration=st.integers(0, 200),
+    inactive=st.integers(1, 400),
+)
+def test_the_next_stage_check_is_the_first_of_its_days_after_today(
+    enrolled: int, last: int | None, today: int, window: int, exploration: int, inactive: int
+) -> None:
+    """The next day time alone may change the stage, by its definition in dates: the first
+    after today of leaving exploration, one and two windows without activity, and the
+    inactivity limit (the rulebook counts in day ordinals)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from loyalty import events as ev
+    from loyalty.apply import apply
+    from loyalty.lifecycle import next_check
+    from loyalty.program_status import Lifecycle
+
+    start = date(2026, 1, 1)
+    rules = Lifecycle(window_days=window, exploration_days=exploration, inactive_days=inactive)
+    program = replace(PROGRAM, lifecycle=rules)
+    state = apply(
+        None, ev.Enrolled("M1", at(0), start + timedelta(days=enrolled), PROGRAM.tiers[0], ())
+    )
+    state.last_activity_on = None if last is None else start + timedelta(days=last)
+    now = start + timedelta(days=today)
+    state.as_of = datetime(now.year, now.month, now.day, 12, tzinfo=UTC)
+    since = state.last_activity_on or state.enrolled_on
+    days = [
+        state.enrolled_on + timedelta(days=exploration),
+        since + timedelta(days=window),
+        since + timedelta(days=2 * window),
+        since + timedelta(days=inactive),
+    ]
+    assert next_check(state, program) == min((d for d in days if d > now), default=None)
