@@ -68,3 +68,13 @@ def test_the_policy_still_frees_a_cycle_at_its_full_collections() -> None:
         gc.enable()
         policy.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_policy_hands_the_collector_back_as_it_found_it() -> None:
+    before = gc.get_threshold()
+    policy = HeapPolicy()
+    assert gc.get_threshold()[0] >= 20_000  # young collections rarer while it runs
+    policy.at_clock()
+    policy.close()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
