@@ -23,7 +23,7 @@ class Enrol:
     attributes: tuple[tuple[str, str], ...] = ()  # segment attributes, sorted by name
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Purchase:
     event_id: str
     member_id: str
@@ -33,26 +33,6 @@ class Purchase:
     amount: Decimal
     currency: str
     sale_id: str
-
-    def __init__(  # written out (see `loyalty.state.Posting.__init__`)
-        self,
-        event_id: str,
-        member_id: str,
-        at: datetime,
-        merchant: str,
-        category: str,
-        amount: Decimal,
-        currency: str,
-        sale_id: str,
-    ) -> None:
-        self.event_id = event_id
-        self.member_id = member_id
-        self.at = at
-        self.merchant = merchant
-        self.category = category
-        self.amount = amount
-        self.currency = currency
-        self.sale_id = sale_id
 
 
 @dataclass(slots=True)
@@ -65,7 +45,7 @@ class Refund:
     currency: str | None
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Flight:
     """One flown segment, as the booking/departure-control system reports it."""
 
@@ -83,36 +63,6 @@ class Flight:
     taxes: Decimal  # reported, never earns
     currency: str
 
-    def __init__(  # written out (see `loyalty.state.Posting.__init__`)
-        self,
-        booking_ref: str,
-        carrier: str,
-        flight_number: str,
-        origin: str,
-        destination: str,
-        flight_date: date,
-        distance_miles: int,
-        fare_class: str,
-        cabin: str,
-        base_fare: Decimal,
-        carrier_surcharges: Decimal,
-        taxes: Decimal,
-        currency: str,
-    ) -> None:
-        self.booking_ref = booking_ref
-        self.carrier = carrier
-        self.flight_number = flight_number
-        self.origin = origin
-        self.destination = destination
-        self.flight_date = flight_date
-        self.distance_miles = distance_miles
-        self.fare_class = fare_class
-        self.cabin = cabin
-        self.base_fare = base_fare
-        self.carrier_surcharges = carrier_surcharges
-        self.taxes = taxes
-        self.currency = currency
-
     @property
     def segment_id(self) -> str:
         return (
@@ -121,24 +71,12 @@ class Flight:
         )
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class FlightFlown:
     event_id: str
     member_id: str
     at: datetime
     flight: Flight
-
-    def __init__(  # written out (see `loyalty.state.Posting.__init__`)
-        self,
-        event_id: str,
-        member_id: str,
-        at: datetime,
-        flight: Flight,
-    ) -> None:
-        self.event_id = event_id
-        self.member_id = member_id
-        self.at = at
-        self.flight = flight
 
 
 @dataclass(slots=True)
@@ -149,7 +87,7 @@ class FlightCancelled:
     segment_id: str
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class PartnerAccrual:
     event_id: str
     member_id: str
@@ -160,28 +98,6 @@ class PartnerAccrual:
     amount: Decimal | None
     currency: str | None
     points: int | None
-
-    def __init__(  # written out (see `loyalty.state.Posting.__init__`)
-        self,
-        event_id: str,
-        member_id: str,
-        at: datetime,
-        partner_id: str,
-        partner_txn_id: str,
-        category: str,
-        amount: Decimal | None,
-        currency: str | None,
-        points: int | None,
-    ) -> None:
-        self.event_id = event_id
-        self.member_id = member_id
-        self.at = at
-        self.partner_id = partner_id
-        self.partner_txn_id = partner_txn_id
-        self.category = category
-        self.amount = amount
-        self.currency = currency
-        self.points = points
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 DEBT_LOT = "debt"
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Lot:
     """Points earned together: same earning day, unlock day and expiry day."""
 
@@ -22,20 +22,6 @@ class Lot:
     unlock_on: date
     expires_on: date | None
     remaining: int  # negative only for the debt lot
-
-    def __init__(  # written out (see `Posting.__init__`)
-        self,
-        lot_id: str,
-        earned_on: date,
-        unlock_on: date,
-        expires_on: date | None,
-        remaining: int,
-    ) -> None:
-        self.lot_id = lot_id
-        self.earned_on = earned_on
-        self.unlock_on = unlock_on
-        self.expires_on = expires_on
-        self.remaining = remaining
 
 
 @dataclass(slots=True, init=False)
@@ -84,7 +70,7 @@ class Posting:
         self.operator_id = operator_id
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Sale:
     sale_id: str
     sold_on: date
@@ -99,36 +85,8 @@ class Sale:
     qualifying_reversed: dict[str, int] = field(default_factory=dict)
     bonus_reversed: bool = False
 
-    def __init__(  # written out (see `Posting.__init__`)
-        self,
-        sale_id: str,
-        sold_on: date,
-        amount: Decimal,
-        currency: str,
-        points: int,
-        bonus_points: int,
-        qualifying: dict[str, int],
-        lot_id: str | None,
-        refunded: Decimal = Decimal(0),
-        points_reversed: int = 0,
-        qualifying_reversed: dict[str, int] | None = None,
-        bonus_reversed: bool = False,
-    ) -> None:
-        self.sale_id = sale_id
-        self.sold_on = sold_on
-        self.amount = amount
-        self.currency = currency
-        self.points = points
-        self.bonus_points = bonus_points
-        self.qualifying = qualifying
-        self.lot_id = lot_id
-        self.refunded = refunded
-        self.points_reversed = points_reversed
-        self.qualifying_reversed = {} if qualifying_reversed is None else qualifying_reversed
-        self.bonus_reversed = bonus_reversed
 
-
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class SegmentCredit:
     segment_id: str
     flown_on: date
@@ -136,22 +94,6 @@ class SegmentCredit:
     qualifying: dict[str, int]
     lot_id: str | None
     reversed: bool = False
-
-    def __init__(  # written out (see `Posting.__init__`)
-        self,
-        segment_id: str,
-        flown_on: date,
-        points: int,
-        qualifying: dict[str, int],
-        lot_id: str | None,
-        reversed: bool = False,
-    ) -> None:
-        self.segment_id = segment_id
-        self.flown_on = flown_on
-        self.points = points
-        self.qualifying = qualifying
-        self.lot_id = lot_id
-        self.reversed = reversed
 
 
 @dataclass(slots=True)
