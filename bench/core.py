@@ -10,6 +10,10 @@ Medians of `--repeat` runs. `--sizes` picks the workloads (default all three).
 The replay is measured twice: interpreted (a development install) and with the rulebook
 compiled by mypyc (what the image and a `LOYALTY_COMPILE=1` install run; bench/compiled.py),
 the compiled one in a child process with the same workload. `--build` picks one of them.
+
+`--baseline REV` also replays the compiled rulebook of git revision REV on the same file, in
+`--pairs` alternating runs with this tree's, and prints the ratio (bench/baseline.py): on these
+machines only a comparison within one run measures a change.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
+from bench.baseline import compare
 from bench.compiled import compiled_tree, is_compiled, python_with
 from bench.workload import ROOT, cached_workload
 from edge.program_file import load_program
@@ -113,6 +118,9 @@ def measure(args: argparse.Namespace, events_n: int, members: int) -> dict[str, 
             f"  {'replay, rulebook compiled':<26} {compiled:>12,.0f} events/s  "
             f"({compiled / replay_rate:.2f}x interpreted)"
         )
+    if args.baseline:
+        ratio = compare(args.baseline, events, args.program, args.repeat, args.pairs)
+        rates[f"compiled, this tree / {args.baseline}"] = ratio
     return rates
 
 
@@ -148,6 +156,12 @@ def main() -> int:
         default="both",
         help="replay with the interpreted rulebook only, or also compiled (default)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also replay git revision REV's compiled rulebook in alternating runs (e.g. HEAD~1)",
+    )
+    parser.add_argument("--pairs", type=int, default=3, help="alternating runs with --baseline")
     parser.add_argument("--replay-only", type=Path, help=argparse.SUPPRESS)  # a child's file
     args = parser.parse_args()
     if args.replay_only:
