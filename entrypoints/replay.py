@@ -280,8 +280,8 @@ def _record(
         if kind not in _SEEN:
             continue  # the book's own bookkeeping (an input recorded, time passing, ...)
         if kind in _POSTINGS:
-            # orjson writes the slotted Posting dataclass field by field, in declaration order.
-            postings.append(orjson.dumps(event.posting, option=_DUMP))  # type: ignore[union-attr]
+            posting = event.posting.fields()  # type: ignore[union-attr]
+            postings.append(orjson.dumps(posting, option=_DUMP))
         if kind in STATUS_EVENTS:  # a hold's posting is also a member event
             writer.status_changes.write(orjson.dumps(status_record(event), option=_DUMP))
             summary.status_changes += 1

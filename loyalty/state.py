@@ -69,6 +69,25 @@ class Posting:
         self.reason = reason
         self.operator_id = operator_id
 
+    def fields(self) -> dict[str, object]:
+        """The fields in declaration order: what orjson writes for the dataclass, built here
+        because orjson reads a compiled (slotted) dataclass field by field through its
+        descriptors (4.4 us a posting; ~1 us this way). A ledger line per posting, in replay
+        and the stream."""
+        return {
+            "posting_id": self.posting_id,
+            "member_id": self.member_id,
+            "at": self.at,
+            "currency": self.currency,
+            "points": self.points,
+            "kind": self.kind,
+            "cause": self.cause,
+            "lot_id": self.lot_id,
+            "draws": self.draws,
+            "reason": self.reason,
+            "operator_id": self.operator_id,
+        }
+
 
 @dataclass(slots=True)
 class Sale:

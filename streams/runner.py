@@ -603,7 +603,7 @@ class PartitionRunner:
         for member_id, event in events:
             kind = type(event)
             if kind in _POSTINGS:  # a hold's posting is also a member event
-                posting = event.posting  # type: ignore[union-attr]
+                posting = event.posting.fields()  # type: ignore[union-attr]
                 self._send(self.names.ledger, member_id.encode(), orjson.dumps(posting), p)
             if kind in STATUS_EVENTS:
                 record = status_record(event)

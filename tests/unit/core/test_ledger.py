@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loyalty.calendar import add_months
 from loyalty.program import Expiry, ExpiryPolicy, Program
+from loyalty.state import Posting
 from tests.unit.core.world import World, at, make_program, points_postings, postings, rejected
 
 
@@ -174,3 +179,28 @@ def test_balance_is_the_sum_of_lots_and_of_postings() -> None:
         if p.currency == "points" and p.member_id == "M1"
     )
     assert w.state().balance == sum(lot.remaining for lot in w.state().lots) == total
+
+
+_TEXT = st.text(min_size=1, max_size=12)
+_POSTINGS = st.builds(
+    Posting,
+    posting_id=_TEXT,
+    member_id=_TEXT,
+    at=st.datetimes(timezones=st.just(UTC)),
+    currency=_TEXT,
+    points=st.integers(-(10**12), 10**12),
+    kind=_TEXT,
+    cause=_TEXT,
+    lot_id=st.none() | _TEXT,
+    draws=st.lists(st.tuples(_TEXT, st.integers(0, 10**9)), max_size=3).map(tuple),
+    reason=st.none() | _TEXT,
+    operator_id=st.none() | _TEXT,
+)
+
+
+@given(_POSTINGS)
+def test_a_ledger_line_is_the_posting_as_orjson_writes_the_dataclass(posting: Posting) -> None:
+    # `Posting.fields` is what the ledger writes (replay and stream); a field added to the
+    # class and not there would be missing from the ledger.
+    assert list(posting.fields()) == [f.name for f in dataclasses.fields(Posting)]
+    assert orjson.dumps(posting.fields()) == orjson.dumps(posting)
