@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +31,8 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
-from bench.baseline import compare
-from bench.compiled import compiled_tree, is_compiled, python_with
+from bench.baseline import Side, compare
+from bench.compiled import compiled_tree, is_compiled
 from bench.workload import ROOT, cached_workload
 from edge.program_file import load_program
 from edge.translate import Undecodable, decode_external
@@ -133,15 +132,7 @@ def compiled_replay(args: argparse.Namespace, events_n: int, members: int) -> fl
 def compiled_replay_rate(events: Path, program: Path, repeat: int) -> float:
     """The replay's events/s with the rulebook compiled, measured in a child process (a
     process imports one form of a module) on the same file; median of `repeat`."""
-    tree = compiled_tree(quiet=False)
-    forwarded = ["--replay-only", str(events), "--repeat", str(repeat), "--program", str(program)]
-    child = subprocess.run(
-        python_with(tree, "bench.core", *forwarded), capture_output=True, text=True, check=True
-    )
-    result = json.loads(child.stdout.strip().splitlines()[-1])
-    if not result["compiled"]:
-        raise RuntimeError("the child process did not import the compiled rulebook")
-    return float(result["rate"])
+    return Side("this tree", ROOT, compiled_tree(quiet=False)).rate(events, program, repeat)
 
 
 def main() -> int:
