@@ -3,7 +3,7 @@ accruals and retro-claims. Each returns domain events or raises `Rejected`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty import events as ev
@@ -55,7 +55,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         events.append(credit(state, program, p.event_id, kind, bonus, p.at, "purchase"))
     events += qualifying(state, p.event_id, "earn", credits, p.at)
-    forget = day - timedelta(days=program.windows.refund_days)
+    forget = day - program.windows.refund_span
     events.append(
         ev.SaleRecorded(
             Sale(p.sale_id, day, p.amount, p.currency, gate.points, bonus, credits, lot), forget
@@ -172,7 +172,7 @@ def _segment_events(
         lot = earned.posting.lot_id
         events.append(earned)
     events += qualifying(state, event_id, kind, credits, at)
-    forget = at.date() - timedelta(days=program.windows.cancellation_days)
+    forget = at.date() - program.windows.cancellation_span
     events.append(
         ev.SegmentRecorded(
             SegmentCredit(flight.segment_id, flight.flight_date, gate.points, credits, lot), forget
@@ -242,7 +242,7 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
                 state, program, a.event_id, "earn", gate.points, a.at, "partner", promotion=promoted
             )
         )
-    forget = day - timedelta(days=program.windows.partner_dedupe_days)
+    forget = day - program.windows.partner_dedupe_span
     events += [
         ev.PartnerTransactionRecorded(key, day, forget),
         ev.ActivityRecorded(earning_day(state, a.at)),

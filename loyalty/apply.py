@@ -163,6 +163,9 @@ def _daily(state: MemberState, event: ev.DailyAccrualCounted) -> None:
     count_daily(state, event.day, event.partner_id, event.points)
 
 
+_DAY = timedelta(days=1)
+
+
 def count_daily(state: MemberState, on: date, partner_id: str | None, points: int) -> None:
     day = on.isoformat()
     totals = state.day_totals
@@ -171,7 +174,7 @@ def count_daily(state: MemberState, on: date, partner_id: str | None, points: in
         key = f"{day}|{partner_id}"
         totals[key] = totals.get(key, 0) + points
     # Only today's and yesterday's counters can still matter.
-    oldest = (on - timedelta(days=1)).isoformat()
+    oldest = (on - _DAY).isoformat()
     for stale in [k for k in totals if k[:10] < oldest]:
         del totals[stale]
 

@@ -36,7 +36,7 @@ def credit(
     earned_on = earning_day(state, at)
     unlock_on = earned_on
     if source in program.pending.applies_to and program.pending.days:
-        unlock_on = earned_on + timedelta(days=program.pending.days)
+        unlock_on = earned_on + program.pending.duration
     expires_on = None
     if program.expiry.policy is ExpiryPolicy.AFTER_EARNING:
         expires_on = add_months(earned_on, program.expiry.months)

@@ -216,6 +216,19 @@ class Windows:
     # than this (behind the member's or the clock's time) is rejected `too_late`.
     duplicate_horizon_days: int = 90
 
+    # As timedeltas, made once: the accrual paths subtract them for every input.
+    @cached_property
+    def refund_span(self) -> timedelta:
+        return timedelta(days=self.refund_days)
+
+    @cached_property
+    def cancellation_span(self) -> timedelta:
+        return timedelta(days=self.cancellation_days)
+
+    @cached_property
+    def partner_dedupe_span(self) -> timedelta:
+        return timedelta(days=self.partner_dedupe_days)
+
     def __post_init__(self) -> None:
         _non_negative(
             retro_claim_days=self.retro_claim_days,
