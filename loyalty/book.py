@@ -37,6 +37,7 @@ from loyalty.grading import (
 from loyalty.identity import COMMAND_KEY, digest, key_of
 from loyalty.inputs import Clock, Input, MemberInput, TransferReceived, TransferReturned
 from loyalty.program import Program
+from loyalty.rebuild import rebuilt
 from loyalty.rejections import Code, Rejected
 from loyalty.retention import decide_rules
 from loyalty.state import MemberState
@@ -90,6 +91,9 @@ class Outcome:
         self.events = [] if events is None else events
         self.rejection = rejection
         self.follow_ups = [] if follow_ups is None else follow_ups
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(frozen=True)

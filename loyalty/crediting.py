@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
@@ -156,10 +155,15 @@ def new_hold(
     return Hold(f"{cause}/hold", at, source, points, reason, None, expires_on)
 
 
-@dataclass(frozen=True)
 class Gate:
-    points: int  # to credit now
-    events: list[ev.DomainEvent]  # holds, alerts and the daily counters
+    """What the daily gate lets through (never copied or compared: a plain class, which
+    compiles to a native one; a frozen dataclass's generated `__init__` stays interpreted)."""
+
+    __slots__ = ("events", "points")
+
+    def __init__(self, points: int, events: list[ev.DomainEvent]) -> None:
+        self.points = points  # to credit now
+        self.events = events  # holds, alerts and the daily counters
 
 
 def daily_gate(

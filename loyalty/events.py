@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from loyalty.inputs import TransferReceived, TransferReturned
+from loyalty.rebuild import rebuilt
 from loyalty.state import Hold, Match, Posting, Sale, SegmentCredit
 
 
@@ -53,14 +55,27 @@ class PointsCredited:
         self.source = source
         self.promotion = promotion
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class PointsDebited:
     """Points out of the named lots (`draws`); `to_debt` is what no lot could cover."""
 
     posting: Posting
     draws: tuple[tuple[str, int], ...]
     to_debt: int = 0
+
+    def __init__(  # written out: one per debit (see `Posting.__init__`)
+        self, posting: Posting, draws: tuple[tuple[str, int], ...], to_debt: int = 0
+    ) -> None:
+        self.posting = posting
+        self.draws = draws
+        self.to_debt = to_debt
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)
@@ -69,6 +84,9 @@ class QualifyingCredited:
 
     def __init__(self, posting: Posting) -> None:  # written out (see `Posting.__init__`)
         self.posting = posting
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -216,7 +234,7 @@ class FollowUpIssued:
     follow_up: TransferReceived | TransferReturned
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EventRecorded:
     """The input's key (event or command id) and content digest are remembered until
     `forget_before` passes the input's day; time moves to the input's."""
@@ -226,6 +244,18 @@ class EventRecorded:
     at: datetime
     forget_before: int  # day ordinal: ids of inputs before this day may be forgotten
     sweep_every: int  # days between sweeps of the remembered ids
+
+    def __init__(  # written out: one per input on the general path (see `Posting.__init__`)
+        self, key: str, fingerprint: str, at: datetime, forget_before: int, sweep_every: int
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.at = at
+        self.forget_before = forget_before
+        self.sweep_every = sweep_every
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -337,7 +367,7 @@ class MatchEnded:
     """A confirmed match has run its course; the tier falls back to what was earned."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StageChanged:
     member_id: str
     at: datetime
@@ -345,6 +375,19 @@ class StageChanged:
     to_stage: str
     cause: str
     reason: str
+
+    def __init__(  # written out: ~20,000 per 100,000 inputs, at clocks (see `Posting.__init__`)
+        self, member_id: str, at: datetime, from_stage: str, to_stage: str, cause: str, reason: str
+    ) -> None:
+        self.member_id = member_id
+        self.at = at
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+        self.cause = cause
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)

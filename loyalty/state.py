@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+
+from loyalty.rebuild import rebuilt
 
 DEBT_LOT = "debt"
+_ZERO = Decimal(0)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Lot:
     """Points earned together: same earning day, unlock day and expiry day."""
 
@@ -22,6 +26,18 @@ class Lot:
     unlock_on: date
     expires_on: date | None
     remaining: int  # negative only for the debt lot
+
+    def __init__(  # written out: one per credit (see `Posting.__init__`)
+        self, lot_id: str, earned_on: date, unlock_on: date, expires_on: date | None, remaining: int
+    ) -> None:
+        self.lot_id = lot_id
+        self.earned_on = earned_on
+        self.unlock_on = unlock_on
+        self.expires_on = expires_on
+        self.remaining = remaining
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)
@@ -43,6 +59,7 @@ class Posting:
 
     # Written out, not generated: compiled with the rulebook (mypyc leaves a dataclass's
     # generated __init__ interpreted), a posting is built ~8x faster. See docs/performance.md.
+    # Such a class needs `__reduce__` to be copied or pickled compiled (loyalty/rebuild.py).
     def __init__(
         self,
         posting_id: str,
@@ -69,6 +86,9 @@ class Posting:
         self.reason = reason
         self.operator_id = operator_id
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
+
     def fields(self) -> dict[str, object]:
         """The fields in declaration order: what orjson writes for the dataclass, built here
         because orjson reads a compiled (slotted) dataclass field by field through its
@@ -89,7 +109,7 @@ class Posting:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Sale:
     sale_id: str
     sold_on: date
@@ -104,8 +124,39 @@ class Sale:
     qualifying_reversed: dict[str, int] = field(default_factory=dict)
     bonus_reversed: bool = False
 
+    def __init__(  # written out: one per purchase (see `Posting.__init__`)
+        self,
+        sale_id: str,
+        sold_on: date,
+        amount: Decimal,
+        currency: str,
+        points: int,
+        bonus_points: int,
+        qualifying: dict[str, int],
+        lot_id: str | None,
+        refunded: Decimal = _ZERO,
+        points_reversed: int = 0,
+        qualifying_reversed: dict[str, int] | None = None,
+        bonus_reversed: bool = False,
+    ) -> None:
+        self.sale_id = sale_id
+        self.sold_on = sold_on
+        self.amount = amount
+        self.currency = currency
+        self.points = points
+        self.bonus_points = bonus_points
+        self.qualifying = qualifying
+        self.lot_id = lot_id
+        self.refunded = refunded
+        self.points_reversed = points_reversed
+        self.qualifying_reversed = {} if qualifying_reversed is None else qualifying_reversed
+        self.bonus_reversed = bonus_reversed
 
-@dataclass(slots=True)
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
+
+
+@dataclass(slots=True, init=False)
 class SegmentCredit:
     segment_id: str
     flown_on: date
@@ -113,6 +164,25 @@ class SegmentCredit:
     qualifying: dict[str, int]
     lot_id: str | None
     reversed: bool = False
+
+    def __init__(  # written out: one per flown segment (see `Posting.__init__`)
+        self,
+        segment_id: str,
+        flown_on: date,
+        points: int,
+        qualifying: dict[str, int],
+        lot_id: str | None,
+        reversed: bool = False,
+    ) -> None:
+        self.segment_id = segment_id
+        self.flown_on = flown_on
+        self.points = points
+        self.qualifying = qualifying
+        self.lot_id = lot_id
+        self.reversed = reversed
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)

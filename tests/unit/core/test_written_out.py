@@ -1,0 +1,95 @@
+"""Dataclasses whose `__init__` is written out (compiled, it builds them several times faster;
+loyalty/rebuild.py): the signature is the dataclass's own, and copies and pickles come back
+equal. Runs interpreted and, in tests/integration/test_compiled_core.py, compiled, where a
+class without `__reduce__` could not be copied at all."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import pickle
+from dataclasses import MISSING, fields, is_dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.compiled import is_compiled
+from loyalty import events as ev
+from loyalty.book import Outcome
+from loyalty.inputs import Purchase
+from loyalty.state import Lot, Posting, Sale, SegmentCredit
+
+AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+POSTING = Posting("p1", "M1", AT, "points", 120, "earn", "e1", "L1", (("L1", 120),), "why", "op")
+EXAMPLES: list[Any] = [
+    POSTING,
+    Posting("p2", "M1", AT, "points", 5, "earn", "e2"),
+    Lot("L1", date(2026, 3, 1), date(2026, 3, 15), None, 120),
+    Sale("s1", date(2026, 3, 1), Decimal("12.50"), "EUR", 12, 0, {"miles": 3}, "L1"),
+    Sale("s2", date(2026, 3, 1), Decimal("9"), "EUR", 9, 5, {}, None, Decimal("1"), 1, {"m": 1}),
+    SegmentCredit("seg1", date(2026, 3, 1), 500, {"miles": 500}, "L1"),
+    ev.PointsCredited(POSTING, date(2026, 3, 1), date(2026, 3, 15), date(2028, 3, 1), "x", 3),
+    ev.QualifyingCredited(POSTING),
+    ev.PointsDebited(POSTING, (("L1", 20),), 4),
+    ev.EventRecorded("e1", "abc", AT, 739000, 11),
+    ev.StageChanged("M1", AT, "exploration", "development", "c1", "3 activities"),
+    Outcome(
+        "applied",
+        Purchase("e1", "M1", AT, "shop", "food", Decimal("3"), "EUR", "s1"),
+        [("M1", ev.QualifyingCredited(POSTING))],
+    ),
+]
+
+
+def _written_out() -> set[type]:
+    """Every dataclass of the rulebook whose `__init__` is not the generated one."""
+    found = set()
+    for path in sorted((Path(__file__).parents[3] / "loyalty").glob("*.py")):
+        module = importlib.import_module(f"loyalty.{path.stem}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and is_dataclass(value)
+                and value.__module__ == module.__name__
+                # A generated `__init__` is compiled from a string by `dataclasses`.
+                and value.__init__.__code__.co_filename != "<string>"
+            ):
+                found.add(value)
+    return found
+
+
+@pytest.mark.skipif(is_compiled(), reason="compiled functions have no Python signature")
+def test_every_written_out_class_has_an_example_and_its_own_signature() -> None:
+    written = _written_out()
+    assert written == {type(e) for e in EXAMPLES}
+    for kind in written:
+        params = list(inspect.signature(kind.__init__).parameters.values())[1:]
+        assert [p.name for p in params] == [f.name for f in fields(kind)], kind
+        for param, f in zip(params, fields(kind), strict=True):
+            if f.default is not MISSING:
+                assert param.default == f.default, (kind, f.name)
+            elif f.default_factory is not MISSING:
+                assert param.default is None, (kind, f.name)  # None: a fresh default_factory()
+            else:
+                assert param.default is inspect.Parameter.empty, (kind, f.name)
+        assert "__reduce__" in vars(kind), kind
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_copies_and_pickles_are_equal(example: Any) -> None:
+    for again in (copy.copy(example), copy.deepcopy(example)):
+        assert again == example and type(again) is type(example)
+    assert pickle.loads(pickle.dumps(example)) == example
+
+
+def test_defaults_are_fresh() -> None:
+    first = Sale("s", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None)
+    first.qualifying_reversed["m"] = 1
+    assert Sale("t", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None).qualifying_reversed == {}
+    assert first == Sale(
+        "s", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None, Decimal(0), 0, {"m": 1}
+    )
