@@ -123,7 +123,8 @@ def qualifying(
                 cause,
             )
         )
-        for currency, amount in sorted(credits.items())
+        # Currency order; one currency (most credits) needs no sort.
+        for currency, amount in (sorted(credits.items()) if len(credits) > 1 else credits.items())
         if amount
     ]
 

@@ -425,7 +425,10 @@ class Program:
                 )
 
     @cached_property
-    def _ranks(self) -> dict[str, int]:
+    def ranks(self) -> dict[str, int]:
+        """Tier -> rank (0: the base tier). Read as a dict on the hot path: from the compiled
+        rulebook a call of `rank`, a method of this interpreted class, costs more than the
+        lookup itself (upgrade check and retention screens, after every input)."""
         return {tier: index for index, tier in enumerate(self.tiers)}
 
     @cached_property
@@ -480,7 +483,7 @@ class Program:
         )
 
     def rank(self, tier: str) -> int:
-        return self._ranks[tier]
+        return self.ranks[tier]
 
     @property
     def base_tier(self) -> str:

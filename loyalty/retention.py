@@ -64,7 +64,7 @@ def decide_rules(
     if not screens:
         return events
     today = now.date()
-    rank = program.rank(state.tier)
+    rank = program.ranks[state.tier]
     stage = state.stage
     # The screens are `holds`' first tests, precompiled: most rules stop there for most
     # members, without reading the programme's objects.

@@ -31,7 +31,7 @@ def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[d
 def qualified_tier(program: Program, credit: dict[str, int], above: str | None = None) -> str:
     """The highest tier any of whose alternatives `credit` meets in full (only tiers above
     `above` are checked; `above` itself is returned when none of them is met)."""
-    floor = program.rank(above) if above is not None else 0
+    floor = program.ranks[above] if above is not None else 0
     gate = program.upgrade_gates[floor]
     if gate is not None:
         for currency, least in gate:
