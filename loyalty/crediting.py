@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from loyalty import events as ev
 from loyalty.calendar import add_months
 from loyalty.lots import fifo_draws, lot_id
-from loyalty.program import ExpiryPolicy, Program
+from loyalty.program import Program
 from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting
 
 
@@ -32,18 +32,19 @@ def credit(
 ) -> ev.PointsCredited:
     """Points into a lot. `source` is where they came from (purchase, flight, partner, transfer,
     adjustment; bonus kinds are recorded as "bonus"), `promotion` the share a promotion added."""
+    hot = program.hot
     earned_on = earning_day(state, at)
     unlock_on = earned_on
-    if source in program.pending.applies_to and program.pending.days:
-        unlock_on = earned_on + program.pending.duration
+    if hot.pending_days and source in hot.pending_sources:
+        unlock_on = earned_on + hot.pending_duration
     expires_on = None
-    if program.expiry.policy is ExpiryPolicy.AFTER_EARNING:
-        expires_on = add_months(earned_on, program.expiry.months)
+    if hot.expires_after_earning:
+        expires_on = add_months(earned_on, hot.expiry_months)
     posting = Posting(
         f"{cause}/{kind}",
         state.member_id,
         at,
-        program.currencies.points,
+        hot.points,
         points,
         kind,
         cause,
@@ -227,18 +228,13 @@ def velocity_exceeded(
     partner_today: int = 0,
 ) -> str | None:
     """Which velocity limit `points` more on `day` (ISO) would exceed, or None."""
-    limits = program.velocity
     if not points:
         return None
-    if (
-        limits.member_daily_points is not None
-        and state.day_totals.get(f"{day}|*", 0) + points > limits.member_daily_points
-    ):
-        return f"member daily limit {limits.member_daily_points} exceeded"
-    if (
-        partner_id
-        and limits.partner_daily_points is not None
-        and partner_today + points > limits.partner_daily_points
-    ):
-        return f"daily limit {limits.partner_daily_points} for partner {partner_id} exceeded"
+    hot = program.hot
+    member_limit = hot.member_daily_points
+    if member_limit is not None and state.day_totals.get(f"{day}|*", 0) + points > member_limit:
+        return f"member daily limit {member_limit} exceeded"
+    partner_limit = hot.partner_daily_points
+    if partner_id and partner_limit is not None and partner_today + points > partner_limit:
+        return f"daily limit {partner_limit} for partner {partner_id} exceeded"
     return None

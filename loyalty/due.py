@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
 from loyalty.holds import settle_hold
+from loyalty.hot import Hot
 from loyalty.lifecycle import next_check
-from loyalty.program import ExpiryPolicy, Program
+from loyalty.program import Program
 from loyalty.state import DEBT_LOT, MemberState, Posting
 from loyalty.tiers import decide_period_end
 
@@ -24,17 +25,18 @@ def next_due(state: MemberState, program: Program) -> date | None:
 
     Runs after every input and every time a member is due (~1.6 calls per input), so it
     compares dates as they are (C comparisons) and makes at most one new date per cause."""
+    hot = program.hot
     today = state.as_of.date()
     best = _NEVER
     # Pending lots are the recent ones: walk back only over the pending window.
-    horizon = today - program.pending.duration
+    horizon = today - hot.pending_duration
     for lot in reversed(state.lots):
         if lot.earned_on < horizon:
             break
         unlock = lot.unlock_on
         if today < unlock < best:
             best = unlock
-    expiry = _expiry_due(state, program)
+    expiry = _expiry_due(state, hot)
     if expiry is not None and expiry < best:
         best = expiry
     period_end = state.period_end
@@ -56,19 +58,14 @@ _NEVER = date.max
 _DAY = timedelta(days=1)
 
 
-def _expiry_due(state: MemberState, program: Program) -> date | None:
-    policy = program.expiry.policy
-    if policy is ExpiryPolicy.AFTER_EARNING:
+def _expiry_due(state: MemberState, hot: Hot) -> date | None:
+    if hot.expires_after_earning:
         # Lots are oldest first and expiry follows earning, so the first live lot is next.
         for lot in state.lots:
             if lot.remaining > 0 and lot.expires_on is not None:
                 return lot.expires_on
-    elif (
-        policy is ExpiryPolicy.INACTIVITY
-        and state.last_activity_on is not None
-        and state.has_points
-    ):
-        return add_months(state.last_activity_on, program.expiry.months)
+    elif hot.expires_on_inactivity and state.last_activity_on is not None and state.has_points:
+        return add_months(state.last_activity_on, hot.expiry_months)
     return None
 
 
@@ -91,16 +88,16 @@ def due_changes(
     events: list[ev.DomainEvent] = []
     if state.period_end is not None and state.period_end < day:
         events += decide_period_end(state, program, now, cause)
-    policy = program.expiry.policy
+    hot = program.hot
     expiring: list[tuple[str, int, date]] = []
-    if policy is ExpiryPolicy.AFTER_EARNING:
+    if hot.expires_after_earning:
         expiring = [
             (lot.lot_id, lot.remaining, lot.expires_on)
             for lot in state.lots
             if lot.remaining > 0 and lot.expires_on is not None and lot.expires_on <= day
         ]
-    elif policy is ExpiryPolicy.INACTIVITY and state.last_activity_on is not None:
-        inactive_from = add_months(state.last_activity_on, program.expiry.months)
+    elif hot.expires_on_inactivity and state.last_activity_on is not None:
+        inactive_from = add_months(state.last_activity_on, hot.expiry_months)
         if inactive_from <= day:
             expiring = [
                 (lot.lot_id, lot.remaining, inactive_from)
@@ -113,7 +110,7 @@ def due_changes(
             posting_id,
             state.member_id,
             start_of(on),
-            program.currencies.points,
+            hot.points,
             -remaining,
             "expire",
             posting_id,
@@ -121,9 +118,9 @@ def due_changes(
             ((lot_id, remaining),),
         )
         events.append(ev.PointsDebited(posting, ((lot_id, remaining),)))
-    release = program.velocity.expired_holds == "release"
     for hold in state.held:
         if hold.expires_on is not None and hold.expires_on <= day:
+            release = program.velocity.expired_holds == "release"
             why = f"undecided for {program.velocity.hold_days} days"
             cause_id = f"expire/{state.member_id}"
             events += settle_hold(

@@ -22,7 +22,7 @@ def promotion_multiplier(
     program: Program, source: str, category: str | None, tier: str, on: date
 ) -> Decimal:
     best = ONE
-    for promo in program.earn.promotions:
+    for promo in program.hot.promotions:
         if (
             promo.starts_on <= on <= promo.ends_on
             and source in promo.applies_to

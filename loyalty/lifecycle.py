@@ -23,7 +23,7 @@ from loyalty.state import MemberState
 
 def window_counts(state: MemberState, program: Program, today: date) -> tuple[int, int]:
     """(latest, previous) window activity counts."""
-    return _counts(state.activity_days, today.toordinal(), program.lifecycle.window_days)
+    return _counts(state.activity_days, today.toordinal(), program.hot.window_days)
 
 
 # Up to this many activity days one pass over them is cheaper than bisection, which copies the
@@ -74,7 +74,7 @@ def stage_of(
 ) -> tuple[LifecycleStage, str]:
     """The member's stage on `today` and why. The stage is evaluated after every event and
     changes rarely: `explain=False` skips building the reason's text (empty then)."""
-    rules = program.lifecycle
+    rules = program.hot
     # Day ordinals, not dates: this runs after every input and at every due member.
     now = today.toordinal()
     enrolled = state.enrolled_on.toordinal()
@@ -101,7 +101,7 @@ def next_check(state: MemberState, program: Program) -> date | None:
     """The next day on which time alone may change the stage: the first after the member's
     day of leaving exploration, a whole window and two without activity, and the
     inactivity limit. In day ordinals (runs after every input and every due member)."""
-    rules = program.lifecycle
+    rules = program.hot
     today = state.as_of.toordinal()
     enrolled = state.enrolled_on.toordinal()
     last = enrolled if state.last_activity_on is None else state.last_activity_on.toordinal()

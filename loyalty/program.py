@@ -12,10 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from loyalty.program_errors import FieldError
 from loyalty.program_status import Grading, Lifecycle, RetentionRule, StatusMatch, TierRules
+
+if TYPE_CHECKING:
+    from loyalty.hot import Hot
 
 Source = Literal["purchase", "flight", "partner"]
 SOURCES: tuple[Source, ...] = ("purchase", "flight", "partner")
@@ -484,6 +487,18 @@ class Program:
 
     def rank(self, tier: str) -> int:
         return self.ranks[tier]
+
+    @cached_property
+    def hot(self) -> Hot:
+        """What the rulebook reads for every input, in one compiled object (loyalty/hot.py)."""
+        from loyalty.hot import Hot
+
+        return Hot(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled view is rebuilt on first use, not copied (it cannot be: it is built
+        # from the finished programme).
+        return {k: v for k, v in self.__dict__.items() if k != "hot"}
 
     @property
     def base_tier(self) -> str:

@@ -60,11 +60,12 @@ def decide_rules(
     state: MemberState, program: Program, now: datetime, cause: str, input_type: str | None
 ) -> list[ev.DomainEvent]:
     events: list[ev.DomainEvent] = []
-    screens = program.rule_screens
+    hot = program.hot
+    screens = hot.rule_screens
     if not screens:
         return events
     today = now.date()
-    rank = program.ranks[state.tier]
+    rank = hot.ranks[state.tier]
     stage = state.stage
     # The screens are `holds`' first tests, precompiled: most rules stop there for most
     # members, without reading the programme's objects.

@@ -9,7 +9,7 @@ from loyalty import events as ev
 from loyalty.calendar import add_months
 from loyalty.grading import period_key
 from loyalty.lifecycle import oldest_activity, stage_of
-from loyalty.program import ExpiryPolicy, Program
+from loyalty.program import Program
 from loyalty.program_status import Grading
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
@@ -77,14 +77,11 @@ def expiry_barrier(
     state: MemberState, program: Program, active_day: date, now: datetime, cause: str
 ) -> ev.BarrierApplied | None:
     """Activity shortly before an inactivity expiry: the barrier that kept the points."""
-    expiry = program.expiry
-    if (
-        expiry.policy is not ExpiryPolicy.INACTIVITY
-        or state.last_activity_on is None
-        or not state.has_points
-    ):
+    hot = program.hot
+    if not hot.expires_on_inactivity or state.last_activity_on is None or not state.has_points:
         return None
-    due = add_months(state.last_activity_on, expiry.months)
+    months = hot.expiry_months
+    due = add_months(state.last_activity_on, months)
     if not 0 <= (due - active_day).days <= EXPIRY_BARRIER_DAYS:
         return None
     return ev.BarrierApplied(
@@ -93,7 +90,7 @@ def expiry_barrier(
         "activity_extended_expiry",
         cause,
         f"activity on {active_day} moved the expiry of {state.balance} points from "
-        f"{due} to {add_months(active_day, expiry.months)}",
+        f"{due} to {add_months(active_day, months)}",
     )
 
 
@@ -161,7 +158,7 @@ def decide_status(
     if stage != state.stage:
         _, why = stage_of(state, program, today)
         events.append(ev.StageChanged(state.member_id, now, state.stage, stage.value, cause, why))
-    horizon = today.toordinal() - 2 * program.lifecycle.window_days
+    horizon = today.toordinal() - 2 * program.hot.window_days
     oldest = oldest_activity(state)
     if oldest is not None and oldest < horizon:
         events.append(ev.ActivityPruned(horizon))

@@ -31,15 +31,16 @@ def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[d
 def qualified_tier(program: Program, credit: dict[str, int], above: str | None = None) -> str:
     """The highest tier any of whose alternatives `credit` meets in full (only tiers above
     `above` are checked; `above` itself is returned when none of them is met)."""
-    floor = program.ranks[above] if above is not None else 0
-    gate = program.upgrade_gates[floor]
+    hot = program.hot
+    floor = hot.ranks[above] if above is not None else 0
+    gate = hot.upgrade_gates[floor]
     if gate is not None:
         for currency, least in gate:
             if credit.get(currency, 0) >= least:
                 break
         else:  # every alternative above fails on its first condition
-            return program.tiers[floor]
-    for rank, tier, alternatives in program.tier_checks:  # highest tier first
+            return hot.tiers[floor]
+    for rank, tier, alternatives in hot.tier_checks:  # highest tier first
         if rank <= floor:
             break
         for alternative in alternatives:
@@ -48,7 +49,7 @@ def qualified_tier(program: Program, credit: dict[str, int], above: str | None =
                     break
             else:
                 return tier
-    return program.tiers[floor]
+    return hot.tiers[floor]
 
 
 def _threshold(program: Program, tier: str, currency: str) -> int:

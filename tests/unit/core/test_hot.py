@@ -1,0 +1,64 @@
+"""The compiled view of a programme (loyalty/hot.py) holds exactly the programme's values, and
+a programme with its view built still copies, pickles and `replace`s into its own view."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from edge.program_file import load_program
+from loyalty.program import Expiry, ExpiryPolicy, Program
+
+PROGRAMS = sorted((Path(__file__).parents[3] / "programs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+def test_the_view_holds_the_programmes_values(path: Path) -> None:
+    program = load_program(path)
+    hot = program.hot
+    assert program.hot is hot  # built once
+    assert hot.points == program.currencies.points
+    assert hot.pending_days == program.pending.days
+    assert hot.pending_duration == program.pending.duration
+    assert hot.pending_sources == tuple(program.pending.applies_to)
+    assert hot.expires_after_earning == (program.expiry.policy is ExpiryPolicy.AFTER_EARNING)
+    assert hot.expires_on_inactivity == (program.expiry.policy is ExpiryPolicy.INACTIVITY)
+    assert hot.expiry_months == program.expiry.months
+    lifecycle = program.lifecycle
+    assert (
+        hot.window_days,
+        hot.exploration_days,
+        hot.maturity_min_activity,
+        hot.decline_drop_percent,
+        hot.inactive_days,
+    ) == (
+        lifecycle.window_days,
+        lifecycle.exploration_days,
+        lifecycle.maturity_min_activity,
+        lifecycle.decline_drop_percent,
+        lifecycle.inactive_days,
+    )
+    assert hot.tiers == program.tiers
+    assert hot.ranks == {tier: rank for rank, tier in enumerate(program.tiers)}
+    assert hot.upgrade_gates == program.upgrade_gates
+    assert hot.tier_checks == program.tier_checks
+    assert hot.grading == program.grading
+    assert hot.promotions == tuple(program.earn.promotions)
+    assert hot.rule_screens == program.rule_screens
+    assert hot.member_daily_points == program.velocity.member_daily_points
+    assert hot.partner_daily_points == program.velocity.partner_daily_points
+
+
+def test_a_programme_with_its_view_copies_and_replaces() -> None:
+    program = load_program(PROGRAMS[0])
+    _ = program.hot
+    for again in (copy.deepcopy(program), pickle.loads(pickle.dumps(program))):
+        assert again == program
+        assert again.hot.expiry_months == program.hot.expiry_months
+    other = replace(program, expiry=Expiry(ExpiryPolicy.AFTER_EARNING, 7))
+    assert isinstance(other, Program)
+    assert other.hot.expires_after_earning and other.hot.expiry_months == 7
