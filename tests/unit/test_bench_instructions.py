@@ -1,0 +1,47 @@
+"""`python -m bench.instructions`: the valgrind command counts only `Book.handle` of the side's
+compiled rulebook, and the count is read from callgrind's report."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.baseline import BaselineError, Side
+from bench.compiled import compiled_tree
+from bench.instructions import ENTRY, collected, command, count
+from bench.workload import ROOT
+from entrypoints.cli import main
+
+
+def test_the_command_counts_only_the_book_of_the_sides_tree(tmp_path: Path) -> None:
+    side = Side("rev", tmp_path / "project", tmp_path / "tree")
+    cmd = command(side, tmp_path / "e.jsonl", tmp_path / "p.yaml", tmp_path / "out")
+    assert cmd[:4] == [
+        "valgrind",
+        "--tool=callgrind",
+        f"--toggle-collect={ENTRY}",
+        f"--callgrind-out-file={tmp_path / 'out'}",
+    ]
+    code = cmd[-1]
+    assert code.startswith(f"import sys; sys.path.insert(0, {str(tmp_path / 'tree')!r})")
+    assert str(tmp_path / "project") in code and str(tmp_path / "e.jsonl") in code
+
+
+def test_the_count_is_read_from_callgrinds_report() -> None:
+    report = "==1== Events    : Ir\n==1== Collected : 2807827302\n==1== I   refs: 2,807,827,302\n"
+    assert collected(report) == 2_807_827_302
+    with pytest.raises(BaselineError, match="no instruction count"):
+        collected("==1== valgrind: command not found\n")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_a_small_workload_is_counted(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    programme = ROOT / "programs" / "airline.yaml"
+    args = ["--members", "5", "--events", "40", "--seed", "3", "--program", str(programme)]
+    assert main(["generate", *args, "--out", str(events)]) == 0
+    side = Side("this tree", ROOT, compiled_tree())
+    instructions, inputs = count(side, events, programme)
+    assert inputs > 0 and instructions > 1000 * inputs
