@@ -55,7 +55,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         events.append(credit(state, program, p.event_id, kind, bonus, p.at, "purchase"))
     events += qualifying(state, p.event_id, "earn", credits, p.at)
-    forget = day - program.windows.refund_span
+    forget = day - program.hot.refund_span
     events.append(
         ev.SaleRecorded(
             Sale(p.sale_id, day, p.amount, p.currency, gate.points, bonus, credits, lot), forget
@@ -172,7 +172,7 @@ def _segment_events(
         lot = earned.posting.lot_id
         events.append(earned)
     events += qualifying(state, event_id, kind, credits, at)
-    forget = at.date() - program.windows.cancellation_span
+    forget = at.date() - program.hot.cancellation_span
     events.append(
         ev.SegmentRecorded(
             SegmentCredit(flight.segment_id, flight.flight_date, gate.points, credits, lot), forget
@@ -242,7 +242,7 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
                 state, program, a.event_id, "earn", gate.points, a.at, "partner", promotion=promoted
             )
         )
-    forget = day - program.windows.partner_dedupe_span
+    forget = day - program.hot.partner_dedupe_span
     events += [
         ev.PartnerTransactionRecorded(key, day, forget),
         ev.ActivityRecorded(earning_day(state, a.at)),

@@ -165,7 +165,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     )
     # -- decided: apply, in order --
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = day - program.windows.refund_span
+    forget = day - program.hot.refund_span
     record_sale(
         state, Sale(p.sale_id, day, p.amount, p.currency, points, bonus, credits, lot), forget
     )
@@ -197,7 +197,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         state, program, credited, qualified, activity_day, at, cause
     )
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = day - program.windows.cancellation_span
+    forget = day - program.hot.cancellation_span
     record_segment(
         state, SegmentCredit(segment_id, flown.flight_date, points, credits, lot), forget
     )
@@ -233,7 +233,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     activity_day = earning_day(state, at)
     outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
-    forget = day - program.windows.partner_dedupe_span
+    forget = day - program.hot.partner_dedupe_span
     record_partner_txn(state, key, day, forget)
     decided = (1 if points else 0) + len(credited) + 2
     _close(state, activity_day, volumes, at, memo, decided + derived)

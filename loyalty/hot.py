@@ -13,13 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from loyalty.program_status import Grading, RetentionRule
+from loyalty.program_status import Grading
 
 if TYPE_CHECKING:
-    from loyalty.program import Program, Promotion
-
-
-Screen = tuple[RetentionRule, tuple[str, ...], tuple[str, ...], int, int]
+    from loyalty.program import Program, Promotion, RuleScreen
 
 
 class Hot:
@@ -30,6 +27,10 @@ class Hot:
         self.pending_days: int = program.pending.days
         self.pending_duration: timedelta = program.pending.duration
         self.pending_sources: tuple[str, ...] = tuple(program.pending.applies_to)
+        windows = program.windows  # as timedeltas: the accrual paths subtract them per input
+        self.refund_span = timedelta(days=windows.refund_days)
+        self.cancellation_span = timedelta(days=windows.cancellation_days)
+        self.partner_dedupe_span = timedelta(days=windows.partner_dedupe_days)
         expiry = program.expiry
         self.expires_after_earning: bool = expiry.policy is ExpiryPolicy.AFTER_EARNING
         self.expires_on_inactivity: bool = expiry.policy is ExpiryPolicy.INACTIVITY
@@ -48,6 +49,6 @@ class Hot:
         )
         self.grading: Grading | None = program.grading
         self.promotions: tuple[Promotion, ...] = tuple(program.earn.promotions)
-        self.rule_screens: tuple[Screen, ...] = program.rule_screens
+        self.rule_screens: tuple[RuleScreen, ...] = program.rule_screens
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 Source = Literal["purchase", "flight", "partner"]
 SOURCES: tuple[Source, ...] = ("purchase", "flight", "partner")
+# A retention rule's first tests, precompiled (`Program.rule_screens`): the rule, the input
+# types it waits for, the stages it needs, its lowest and highest tier rank.
+RuleScreen = tuple[RetentionRule, tuple[str, ...], tuple[str, ...], int, int]
 
 
 def _non_negative(prefix: str = "", **values: Decimal | int | None) -> None:
@@ -218,19 +221,6 @@ class Windows:
     # Event and command ids are remembered this long past the event's time; an input older
     # than this (behind the member's or the clock's time) is rejected `too_late`.
     duplicate_horizon_days: int = 90
-
-    # As timedeltas, made once: the accrual paths subtract them for every input.
-    @cached_property
-    def refund_span(self) -> timedelta:
-        return timedelta(days=self.refund_days)
-
-    @cached_property
-    def cancellation_span(self) -> timedelta:
-        return timedelta(days=self.cancellation_days)
-
-    @cached_property
-    def partner_dedupe_span(self) -> timedelta:
-        return timedelta(days=self.partner_dedupe_days)
 
     def __post_init__(self) -> None:
         _non_negative(
@@ -467,9 +457,7 @@ class Program:
         return tuple(gates)
 
     @cached_property
-    def rule_screens(
-        self,
-    ) -> tuple[tuple[RetentionRule, tuple[str, ...], tuple[str, ...], int, int], ...]:
+    def rule_screens(self) -> tuple[RuleScreen, ...]:
         """Per retention rule, its cheapest tests precompiled, as they are screened after every
         input: the input types it waits for, the stages it needs, the lowest and highest tier
         rank (`loyalty.retention.decide_rules`)."""
