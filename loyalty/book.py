@@ -34,7 +34,7 @@ from loyalty.grading import (
     segment_of,
     thresholds,
 )
-from loyalty.identity import COMMAND_KEY, digest, key_of
+from loyalty.identity import COMMAND_KEY, digest, key_of, same_input
 from loyalty.inputs import Clock, Input, MemberInput, TransferReceived, TransferReturned
 from loyalty.program import Program
 from loyalty.rebuild import rebuilt
@@ -207,7 +207,7 @@ class Book:
         known = self._clocks.get(clock.event_id)
         if known is None:
             return "new"
-        return "duplicate" if known[0] == digest(clock) else "conflict"
+        return "duplicate" if same_input(known[0], clock, digest(clock)) else "conflict"
 
     def clock_rejection(self, clock: Clock, status: ClockStatus) -> Rejected:
         if status == "conflict":
@@ -318,7 +318,7 @@ class Book:
         seen = state.seen if state is not None else self._strangers.get(member_id, {})
         known = seen.get(key)
         if known is not None:
-            if known[0] == print_:
+            if same_input(known[0], inp, print_):
                 return Outcome("duplicate", inp)
             if key.startswith(COMMAND_KEY):
                 conflict = Rejected(

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.program_file import ProgramError, parse_program
 from edge.translate import Undecodable, decode_external
 from loyalty import inputs as i
-from loyalty.identity import digest, key_of
+from loyalty.identity import digest, digest_v1, key_of
 from loyalty.program import Windows
 from tests.unit.core.world import World, at, make_program, rejected
 
@@ -164,6 +166,92 @@ def test_a_clock_keeps_the_digest_it_had_before_it_could_skip_settling() -> None
     (the default, and every clock before the field existed) must digest as it always did, or a
     redelivered copy after an upgrade would be a conflict instead of a duplicate."""
     when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    assert digest(i.Clock("tick-1", when)) == "01682810ecd7ed2e"  # computed before the change
-    assert digest(i.Clock("tick-1", when, settle=True)) == "01682810ecd7ed2e"
-    assert digest(i.Clock("tick-1", when, settle=False)) != "01682810ecd7ed2e"
+    assert digest_v1(i.Clock("tick-1", when)) == "01682810ecd7ed2e"  # computed before the change
+    assert digest_v1(i.Clock("tick-1", when, settle=True)) == "01682810ecd7ed2e"
+    assert digest_v1(i.Clock("tick-1", when, settle=False)) != "01682810ecd7ed2e"
+    # Version 2 was introduced after the field: it covers it as it is.
+    assert digest(i.Clock("tick-1", when)) != digest(i.Clock("tick-1", when, settle=False))
+
+
+def test_the_digest_versions_are_told_apart_by_length() -> None:
+    """The current digest is pinned: changing it silently would turn every redelivered copy
+    of an input remembered before the change into a conflict."""
+    when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert digest(i.Clock("tick-1", when)) == "6ce4210ae475bc04a9"
+    purchase = i.Purchase("e1", "M1", when, "m", "c", Decimal("100"), "EUR", "s")
+    assert digest(purchase) == "bf4c5f9cf4accef024"
+    assert len(digest(purchase)) != len(digest_v1(purchase))
+
+
+def _flight(base_fare: Decimal = Decimal("120.00")) -> i.Flight:
+    return replace(World.flight(), base_fare=base_fare)
+
+
+def test_a_copy_of_an_input_remembered_under_a_version_1_digest_is_a_duplicate() -> None:
+    """A member's and the book's memories restored from a changelog written before version 2
+    hold version 1 digests: a redelivered copy is still a duplicate, another payload under
+    the same id still a conflict."""
+    world = World()
+    world.enrol()
+    purchase = i.Purchase("p1", "M1", at(2), "shop", "food", Decimal("100"), "EUR", "s1")
+    flown = i.FlightFlown("f1", "M1", at(3), _flight())
+    clock = i.Clock("tick-1", at(4))
+    for inp in (purchase, flown, clock):
+        assert world.send(inp).kind == "applied"
+    # As restored from the older changelog.
+    seen = world.state().seen
+    for inp in (purchase, flown):
+        seen[key_of(inp)] = (digest_v1(inp), seen[key_of(inp)][1])
+    clocks = world.book._clocks
+    clocks[clock.event_id] = (digest_v1(clock), clocks[clock.event_id][1])
+    balance = world.state().balance
+    assert world.send(replace(purchase, amount=Decimal("100.00"))).kind == "duplicate"
+    assert world.send(replace(flown, flight=_flight(Decimal("120")))).kind == "duplicate"
+    assert world.send(clock).kind == "duplicate"
+    assert rejected(world.send(replace(purchase, amount=Decimal("101")))) == "event_id_conflict"
+    assert rejected(world.send(replace(flown, flight=_flight(Decimal("121"))))) == (
+        "event_id_conflict"
+    )
+    assert rejected(world.send(replace(clock, at=at(5)))) == "event_id_conflict"
+    assert world.state().balance == balance
+
+
+_AMOUNTS = st.sampled_from([Decimal("100"), Decimal("100.0"), Decimal("1E+2"), Decimal("100.5")])
+_WHEN = st.sampled_from([at(1), at(1, 13), datetime(2026, 1, 2, 12, 0, 0, 5, tzinfo=UTC)])
+_TEXT = st.sampled_from(["a", "b", "1E+2", "100", ""])
+_INPUTS = st.one_of(
+    st.builds(i.Purchase, _TEXT, _TEXT, _WHEN, _TEXT, _TEXT, _AMOUNTS, _TEXT, _TEXT),
+    st.builds(i.Refund, _TEXT, _TEXT, _WHEN, _TEXT, st.none() | _AMOUNTS, st.none() | _TEXT),
+    st.builds(
+        i.PartnerAccrual,
+        _TEXT,
+        _TEXT,
+        _WHEN,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        st.none() | _AMOUNTS,
+        st.none() | _TEXT,
+        st.none() | st.sampled_from([0, 1, 100]),
+    ),
+    st.builds(i.FlightFlown, _TEXT, _TEXT, _WHEN, st.builds(_flight, _AMOUNTS)),
+    st.builds(
+        i.Enrol,
+        _TEXT,
+        _TEXT,
+        _WHEN,
+        st.just(at(1).date()),
+        st.lists(st.tuples(_TEXT, _TEXT), max_size=2).map(tuple),
+    ),
+    st.builds(i.Redeem, _TEXT, _TEXT, _WHEN, st.sampled_from([1, 100]), _TEXT, _TEXT),
+    st.builds(i.Clock, _TEXT, _WHEN, st.booleans()),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_INPUTS, _INPUTS)
+def test_version_2_tells_inputs_apart_exactly_as_version_1(a: i.Input, b: i.Input) -> None:
+    """Version 1 is the reviewed definition of "the same meaning" (decimals by value, the
+    event id left out, a command's retry stamp left out): version 2 must agree with it on
+    every pair, from small domains so that equal meanings are drawn often."""
+    assert (digest(a) == digest(b)) == (digest_v1(a) == digest_v1(b))  # type: ignore[arg-type]
