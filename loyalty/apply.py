@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from loyalty import events as ev
+from loyalty.calendar import iso_day
 from loyalty.lots import lot_id
 from loyalty.program_status import LifecycleStage
 from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
@@ -167,14 +168,14 @@ _DAY = timedelta(days=1)
 
 
 def count_daily(state: MemberState, on: date, partner_id: str | None, points: int) -> None:
-    day = on.isoformat()
+    day = iso_day(on)
     totals = state.day_totals
     totals[f"{day}|*"] = totals.get(f"{day}|*", 0) + points
     if partner_id is not None:
         key = f"{day}|{partner_id}"
         totals[key] = totals.get(key, 0) + points
     # Only today's and yesterday's counters can still matter.
-    oldest = (on - _DAY).isoformat()
+    oldest = iso_day(on - _DAY)
     # Every key starts with its 10-character day, so `k < oldest` is `k[:10] < oldest`
     # without slicing each key.
     for stale in [k for k in totals if k < oldest]:

@@ -15,5 +15,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@lru_cache(maxsize=4096)
+def iso_day(day: date) -> str:
+    """`day.isoformat()`, remembered: the daily counters' keys need it three times an accrual,
+    and the C `isoformat` formats through sprintf (~190 ns against ~60 for the cache)."""
+    return day.isoformat()
+
+
 def start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
-from loyalty.calendar import add_months
+from loyalty.calendar import add_months, iso_day
 from loyalty.lots import fifo_draws, lot_id
 from loyalty.program import Program
 from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting
@@ -182,7 +182,7 @@ def daily_gate(
     """Apply the partner's daily cap (excess forfeited) and the velocity limits (the whole
     accrual held for review, not credited, with an alert)."""
     day = at.date()
-    key = day.isoformat()
+    key = iso_day(day)
     events: list[ev.DomainEvent] = []
     partner_today = state.day_totals.get(f"{key}|{partner_id}", 0) if partner_id else 0
     if partner_cap is not None:

@@ -36,6 +36,7 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
+from loyalty.calendar import iso_day
 from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
@@ -102,7 +103,8 @@ def _carry_out(
 ) -> None:
     """The decided events' first mutations, in the general path's order."""
     if daily is not None:
-        count_daily(state, *daily)
+        # Not `*daily`: compiled, a starred call goes through the generic Python call path.
+        count_daily(state, daily[0], daily[1], daily[2])
     for event in credited:
         credit_lot(state, event.posting.points, event.earned_on, event.unlock_on, event.expires_on)
     for q in qualified:
@@ -150,7 +152,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     at = p.at
     day = at.date()
     points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
-    if velocity_exceeded(state, program, day.isoformat(), points):
+    if velocity_exceeded(state, program, iso_day(day), points):
         return None
     cause = p.event_id
     credited, lot = _earned(state, program, cause, points, at, "purchase", promoted)
@@ -187,7 +189,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         return None
     at = f.at
     day = at.date()
-    if velocity_exceeded(state, program, day.isoformat(), points):
+    if velocity_exceeded(state, program, iso_day(day), points):
         return None
     cause = f.event_id
     credited, lot = _earned(state, program, cause, points, at, "flight", promoted)
@@ -221,7 +223,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     at = a.at
     day = at.date()
     points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
-    iso = day.isoformat()
+    iso = iso_day(day)
     partner_today = state.day_totals.get(f"{iso}|{a.partner_id}", 0)
     cap = rule.daily_cap
     if cap is not None and points > max(0, cap - partner_today):
