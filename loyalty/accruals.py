@@ -30,7 +30,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     rule = program.earn.purchases
     check(rule is not None, Code.NO_EARN_RULE, f"{program.name} does not earn on purchases")
     assert rule is not None
-    amount = program.to_base(p.amount, p.currency)
+    amount = program.hot.to_base(p.amount, p.currency)
     if amount is None:
         raise Rejected(
             Code.UNSUPPORTED_CURRENCY,
@@ -218,7 +218,7 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
         raise Rejected(Code.UNKNOWN_PARTNER, f"{a.partner_id} is not a partner of {program.name}")
     amount: Decimal | None = None
     if a.amount is not None:
-        amount = program.to_base(a.amount, a.currency or program.base_currency)
+        amount = program.hot.to_base(a.amount, a.currency or program.base_currency)
         if amount is None:
             raise Rejected(
                 Code.UNSUPPORTED_CURRENCY,

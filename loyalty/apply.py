@@ -13,6 +13,9 @@ from loyalty.lots import lot_id
 from loyalty.program_status import LifecycleStage
 from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
 
+# The enum's `value` is an interpreted property: read once, not per enrolment.
+_EXPLORATION = LifecycleStage.EXPLORATION.value
+
 
 def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
     if isinstance(event, ev.Enrolled):
@@ -23,7 +26,7 @@ def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
             as_of=event.at,
             attributes=event.attributes,
             earned_tier=event.tier,
-            stage=LifecycleStage.EXPLORATION.value,
+            stage=_EXPLORATION,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} for a member that does not exist")

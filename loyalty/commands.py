@@ -29,7 +29,7 @@ def decide_enrol(state: MemberState | None, e: Enrol, program: Program) -> list[
     check(state is None, Code.ALREADY_ENROLLED, f"member {e.member_id} is already enrolled")
     start, end = period_containing(program, e.enrolled_on, e.at.date())
     return [
-        ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.base_tier, e.attributes),
+        ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.hot.base_tier, e.attributes),
         ev.PeriodOpened(start, end, {}),
     ]
 

@@ -68,7 +68,7 @@ def flight_earn(program: Program, tier: str, flight: Flight) -> tuple[int, dict[
     rule = carrier_rule(program, flight.carrier)
     assert program.earn.flights is not None  # carrier_rule found a rule
     flights = program.earn.flights
-    eligible = program.to_base(flight.base_fare + flight.carrier_surcharges, flight.currency)
+    eligible = program.hot.to_base(flight.base_fare + flight.carrier_surcharges, flight.currency)
     if eligible is None:
         raise Rejected(
             Code.UNSUPPORTED_CURRENCY,

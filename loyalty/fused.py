@@ -146,7 +146,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     rule = program.earn.purchases
     if rule is None or state.match is not None or p.sale_id in state.sales:
         return None
-    amount = program.to_base(p.amount, p.currency)
+    amount = program.hot.to_base(p.amount, p.currency)
     if amount is None:
         return None
     at = p.at
@@ -214,7 +214,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
         return None
     amount: Decimal | None = None
     if a.amount is not None:
-        amount = program.to_base(a.amount, a.currency or program.base_currency)
+        amount = program.hot.to_base(a.amount, a.currency or program.base_currency)
         if amount is None:
             return None
     key = f"{a.partner_id}:{a.partner_txn_id}"

@@ -11,6 +11,7 @@ one with its own view.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from loyalty.program_status import Grading
@@ -50,5 +51,16 @@ class Hot:
         self.grading: Grading | None = program.grading
         self.promotions: tuple[Promotion, ...] = tuple(program.earn.promotions)
         self.rule_screens: tuple[RuleScreen, ...] = program.rule_screens
+        self.base_currency: str = program.base_currency
+        self.base_tier: str = program.tiers[0]
+        self.fx_rates: dict[str, Decimal] = dict(program.fx_rates)
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points
+
+    def to_base(self, amount: Decimal, currency: str) -> Decimal | None:
+        """`amount` in the base currency, or None if the currency is not convertible (here,
+        compiled: an accrual's only call into the programme's interpreted code otherwise)."""
+        if currency == self.base_currency:
+            return amount
+        rate = self.fx_rates.get(currency)
+        return None if rate is None else amount * rate

@@ -491,10 +491,3 @@ class Program:
     @property
     def base_tier(self) -> str:
         return self.tiers[0]
-
-    def to_base(self, amount: Decimal, currency: str) -> Decimal | None:
-        """`amount` in the base currency, or None if the currency is not convertible."""
-        if currency == self.base_currency:
-            return amount
-        rate = self.fx_rates.get(currency)
-        return None if rate is None else amount * rate

@@ -28,10 +28,11 @@ def holds(condition: Condition, state: MemberState, program: Program, now: datet
     if condition.stage_in and state.stage not in condition.stage_in:
         return False
     if condition.tier_at_least is not None or condition.tier_at_most is not None:
-        rank = program.rank(state.tier)
-        if condition.tier_at_least is not None and rank < program.rank(condition.tier_at_least):
+        ranks = program.hot.ranks
+        rank = ranks[state.tier]
+        if condition.tier_at_least is not None and rank < ranks[condition.tier_at_least]:
             return False
-        if condition.tier_at_most is not None and rank > program.rank(condition.tier_at_most):
+        if condition.tier_at_most is not None and rank > ranks[condition.tier_at_most]:
             return False
     today = now.date()
     if (
@@ -44,7 +45,7 @@ def holds(condition: Condition, state: MemberState, program: Program, now: datet
         if idle < condition.inactive_days_at_least:
             return False
     if condition.periods_at_tier_at_least is not None:
-        tier = condition.tier_at_least or program.base_tier
+        tier = condition.tier_at_least or program.hot.base_tier
         if state.periods_at.get(tier, 0) < condition.periods_at_tier_at_least:
             return False
     if condition.balance_at_least is not None and state.balance < condition.balance_at_least:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import pickle
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,20 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
     assert hot.rule_screens == program.rule_screens
     assert hot.member_daily_points == program.velocity.member_daily_points
     assert hot.partner_daily_points == program.velocity.partner_daily_points
+    assert hot.base_currency == program.base_currency
+    assert hot.base_tier == program.base_tier
+    assert hot.fx_rates == program.fx_rates
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+def test_amounts_convert_to_the_base_currency_by_the_programmes_rates(path: Path) -> None:
+    program = load_program(path)
+    hot = program.hot
+    amount = Decimal("123.45")
+    assert hot.to_base(amount, program.base_currency) is amount
+    for currency, rate in program.fx_rates.items():
+        assert hot.to_base(amount, currency) == amount * rate
+    assert hot.to_base(amount, "XXX") is None  # no rate: not convertible
 
 
 def test_a_programme_with_its_view_copies_and_replaces() -> None:
