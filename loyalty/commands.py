@@ -171,7 +171,7 @@ def decide_status_match(
             f"last status match on {state.last_match_on}; the next one from {again}",
         )
     check(
-        program.rank(state.tier) < program.rank(tier),
+        program.hot.ranks[state.tier] < program.hot.ranks[tier],
         Code.ALREADY_AT_TIER,
         f"member already holds {state.tier}, at or above the matched {tier}",
     )

@@ -17,13 +17,31 @@ from loyalty.rebuild import rebuilt
 from loyalty.state import Hold, Match, Posting, Sale, SegmentCredit
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Enrolled:
     member_id: str
     at: datetime
     enrolled_on: date
     tier: str
     attributes: tuple[tuple[str, str], ...]
+
+    def __init__(
+        self,
+        member_id: str,
+        at: datetime,
+        enrolled_on: date,
+        tier: str,
+        attributes: tuple[tuple[str, str], ...],
+    ) -> None:
+        # written out: one per enrolment; see `Posting.__init__`
+        self.member_id = member_id
+        self.at = at
+        self.enrolled_on = enrolled_on
+        self.tier = tier
+        self.attributes = attributes
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)
@@ -122,11 +140,20 @@ class PartnerTransactionRecorded:
     forget_before: date
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DailyAccrualCounted:
     day: date
     partner_id: str | None
     points: int
+
+    def __init__(self, day: date, partner_id: str | None, points: int) -> None:
+        # written out: one per accrual on the general path; see `Posting.__init__`
+        self.day = day
+        self.partner_id = partner_id
+        self.points = points
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -207,9 +234,16 @@ class PurchaseCounted:
     on: date
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ActivityRecorded:
     on: date
+
+    def __init__(self, on: date) -> None:
+        # written out: one per activity on the general path; see `Posting.__init__`
+        self.on = on
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -270,9 +304,16 @@ class RejectionRecorded:
     sweep_every: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TimeAdvanced:
     to: datetime
+
+    def __init__(self, to: datetime) -> None:
+        # written out: one per member due with changes, at clocks; see `Posting.__init__`
+        self.to = to
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 # -- status (domain core II) ---------------------------------------------------------------
@@ -280,7 +321,7 @@ class TimeAdvanced:
 # and downstream systems (status_changes.jsonl, the member-events topic).
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PeriodOpened:
     """A qualification period starts (at enrolment and at every period end)."""
 
@@ -288,12 +329,32 @@ class PeriodOpened:
     end: date
     qualifying: dict[str, int]  # rollover credit the period starts with
 
+    def __init__(self, start: date, end: date, qualifying: dict[str, int]) -> None:
+        # written out: one per period end, at clocks; see `Posting.__init__`
+        self.start = start
+        self.end = end
+        self.qualifying = qualifying
 
-@dataclass(slots=True)
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
+
+
+@dataclass(slots=True, init=False)
 class PeriodClosed:
     earned_tier: str  # the tier requalified for the next period
     periods_at: tuple[str, ...]  # tiers the ended period counts towards (lifetime status)
     lifetime_tier: str | None
+
+    def __init__(
+        self, earned_tier: str, periods_at: tuple[str, ...], lifetime_tier: str | None
+    ) -> None:
+        # written out: one per period end, at clocks; see `Posting.__init__`
+        self.earned_tier = earned_tier
+        self.periods_at = periods_at
+        self.lifetime_tier = lifetime_tier
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -311,7 +372,7 @@ class TierChanged:
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ClassChanged:
     member_id: str
     at: datetime
@@ -320,12 +381,41 @@ class ClassChanged:
     cause: str
     reason: str
 
+    def __init__(
+        self,
+        member_id: str,
+        at: datetime,
+        from_code: str | None,
+        to_code: str,
+        cause: str,
+        reason: str,
+    ) -> None:
+        # written out: ~20,000 per 100,000 inputs, at grading; see `Posting.__init__`
+        self.member_id = member_id
+        self.at = at
+        self.from_code = from_code
+        self.to_code = to_code
+        self.cause = cause
+        self.reason = reason
 
-@dataclass(slots=True)
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
+
+
+@dataclass(slots=True, init=False)
 class VolumeCounted:
     period: str  # grading period key
     amount: int
     keep_from: str | None = None  # volumes of periods before this one are graded: forget them
+
+    def __init__(self, period: str, amount: int, keep_from: str | None = None) -> None:
+        # written out: one per credit on the general path; see `Posting.__init__`
+        self.period = period
+        self.amount = amount
+        self.keep_from = keep_from
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -390,9 +480,16 @@ class StageChanged:
         return rebuilt(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ActivityPruned:
     before: int  # day ordinal: older activity no longer matters
+
+    def __init__(self, before: int) -> None:
+        # written out: ~24,000 per 100,000 inputs; see `Posting.__init__`
+        self.before = before
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)

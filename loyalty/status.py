@@ -176,7 +176,7 @@ def _tier_reason(
         return f"status match with {state.match.competitor}"
     if held == state.lifetime_tier:
         return "lifetime status"
-    if program.rank(held) > program.rank(state.tier):
+    if program.hot.ranks[held] > program.hot.ranks[state.tier]:
         return f"qualified for {held}: {dict(sorted(state.period_qualifying.items()))}"
     if match_over:
         return f"status match ended; back to the earned tier {earned}"

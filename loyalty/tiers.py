@@ -74,8 +74,8 @@ def decide_period_end(
         closed_at = start_of(end + timedelta(days=1))
         qualified = qualified_tier(program, credit)
         kept = qualified
-        if rules.soft_landing and program.rank(qualified) < program.rank(earned) - 1:
-            kept = program.tiers[program.rank(earned) - 1]
+        if rules.soft_landing and program.hot.ranks[qualified] < program.hot.ranks[earned] - 1:
+            kept = program.hot.tiers[program.hot.ranks[earned] - 1]
             events.append(
                 ev.BarrierApplied(
                     state.member_id,
@@ -86,7 +86,7 @@ def decide_period_end(
                     f"from {earned})",
                 )
             )
-        counted = program.tiers[: program.rank(earned) + 1]
+        counted = program.hot.tiers[: program.hot.ranks[earned] + 1]
         for tier in counted:
             periods_at[tier] = periods_at.get(tier, 0) + 1
         new_lifetime = _lifetime(program, periods_at, totals, lifetime)
@@ -105,7 +105,7 @@ def decide_period_end(
         rollover: dict[str, int] = {}
         # Surplus is credit above the threshold of the tier kept. The base tier has no
         # threshold: "surplus" there would be all credit, rolled again every period forever.
-        if rules.rollover is not None and kept != program.base_tier:
+        if rules.rollover is not None and kept != program.hot.base_tier:
             currency = rules.rollover.currency
             surplus = credit.get(currency, 0) - _threshold(program, kept, currency)
             carried = max(0, min(surplus, rules.rollover.cap))
