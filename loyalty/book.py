@@ -510,13 +510,16 @@ class Book:
         sizes: Counter[str] = Counter()
         for state in self.members.values():
             segment = segment_of(grading, state.attributes)
-            sizes[segment] += 1
+            # Not `+=`: a Counter's `__missing__` is interpreted (once per member and period).
+            sizes[segment] = sizes.get(segment, 0) + 1
             volumes = state.grading_volume
             for period in periods:
                 per_segment = histograms[period]
                 if segment not in per_segment:
                     per_segment[segment] = Counter()
-                per_segment[segment][volumes.get(period, 0)] += 1
+                histogram = per_segment[segment]
+                volume = volumes.get(period, 0)
+                histogram[volume] = histogram.get(volume, 0) + 1
         return GradingPart(histograms, dict(sizes))
 
     def apply_grades(

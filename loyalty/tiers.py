@@ -152,4 +152,4 @@ def held_tier(
         candidates.append(lifetime)
     if match is not None and (match.confirmed_until or match.ends_on) >= today:
         candidates.append(match.tier)
-    return max(candidates, key=program.rank)
+    return max(candidates, key=program.hot.ranks.__getitem__)
