@@ -27,9 +27,9 @@ from pathlib import Path
 
 from bench.baseline import BaselineError, Side, program_in, sides
 from bench.compiled import compiled_tree, python_code
+from bench.stages import DEFAULT
 from bench.workload import ROOT
 
-DEFAULT = ROOT / ".loyalty" / "bench" / "events-100000-10000-42-airline.jsonl"
 # The Python-callable entry of the compiled `Book.handle`: everything it calls is counted.
 ENTRY = "CPyPy_book___Book___handle"
 

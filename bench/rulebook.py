@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Spelt out, not imported from bench.stages: the child imports nothing of this tree's `bench`
+# (an older revision on its path may not have that module).
 DEFAULT = (
     Path(__file__).resolve().parents[1]
     / ".loyalty"

@@ -4,17 +4,15 @@ state; no rule is evaluated here, only recorded decisions are carried out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from loyalty import events as ev
-from loyalty.calendar import iso_day
+from loyalty.calendar import DAY, iso_day
+from loyalty.lifecycle import STAGE_VALUES
 from loyalty.lots import lot_id
 from loyalty.program_status import LifecycleStage
 from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
-
-# The enum's `value` is an interpreted property: read once, not per enrolment.
-_EXPLORATION = LifecycleStage.EXPLORATION.value
 
 
 def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
@@ -26,7 +24,7 @@ def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
             as_of=event.at,
             attributes=event.attributes,
             earned_tier=event.tier,
-            stage=_EXPLORATION,
+            stage=STAGE_VALUES[LifecycleStage.EXPLORATION],
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} for a member that does not exist")
@@ -167,9 +165,6 @@ def _daily(state: MemberState, event: ev.DailyAccrualCounted) -> None:
     count_daily(state, event.day, event.partner_id, event.points)
 
 
-_DAY = timedelta(days=1)
-
-
 def count_daily(state: MemberState, on: date, partner_id: str | None, points: int) -> None:
     day = iso_day(on)
     totals = state.day_totals
@@ -178,7 +173,7 @@ def count_daily(state: MemberState, on: date, partner_id: str | None, points: in
         key = f"{day}|{partner_id}"
         totals[key] = totals.get(key, 0) + points
     # Only today's and yesterday's counters can still matter.
-    oldest = iso_day(on - _DAY)
+    oldest = iso_day(on - DAY)
     # Every key starts with its 10-character day, so `k < oldest` is `k[:10] < oldest`
     # without slicing each key.
     for stale in [k for k in totals if k < oldest]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+
+DAY = timedelta(days=1)
 
 
 @lru_cache(maxsize=65536)

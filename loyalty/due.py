@@ -8,10 +8,10 @@ moment they are processed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from loyalty import events as ev
-from loyalty.calendar import add_months, start_of
+from loyalty.calendar import DAY, add_months, start_of
 from loyalty.holds import settle_hold
 from loyalty.hot import Hot
 from loyalty.lifecycle import next_check
@@ -41,10 +41,10 @@ def next_due(state: MemberState, program: Program) -> date | None:
         best = expiry
     period_end = state.period_end
     if period_end is not None and period_end < best:
-        best = period_end + _DAY
+        best = period_end + DAY
     match = state.match
     if match is not None:
-        best = min(best, (match.confirmed_until or match.ends_on) + _DAY)
+        best = min(best, (match.confirmed_until or match.ends_on) + DAY)
     stage_check = next_check(state, program)
     if stage_check is not None and stage_check < best:
         best = stage_check
@@ -55,7 +55,6 @@ def next_due(state: MemberState, program: Program) -> date | None:
 
 
 _NEVER = date.max
-_DAY = timedelta(days=1)
 
 
 def _expiry_due(state: MemberState, hot: Hot) -> date | None:

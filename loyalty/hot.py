@@ -52,7 +52,7 @@ class Hot:
         self.promotions: tuple[Promotion, ...] = tuple(program.earn.promotions)
         self.rule_screens: tuple[RuleScreen, ...] = program.rule_screens
         self.base_currency: str = program.base_currency
-        self.base_tier: str = program.tiers[0]
+        self.base_tier: str = program.base_tier
         self.fx_rates: dict[str, Decimal] = dict(program.fx_rates)
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points

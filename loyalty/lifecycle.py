@@ -20,6 +20,10 @@ from loyalty.program import Program
 from loyalty.program_status import LifecycleStage
 from loyalty.state import MemberState
 
+# A stage's text by stage: the enum's `value` is an interpreted property (two Python frames a
+# call from the compiled rulebook).
+STAGE_VALUES: dict[LifecycleStage, str] = {stage: stage.value for stage in LifecycleStage}
+
 
 def window_counts(state: MemberState, program: Program, today: date) -> tuple[int, int]:
     """(latest, previous) window activity counts."""

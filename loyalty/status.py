@@ -8,16 +8,14 @@ from datetime import date, datetime, timedelta
 from loyalty import events as ev
 from loyalty.calendar import add_months
 from loyalty.grading import period_key
-from loyalty.lifecycle import oldest_activity, stage_of
+from loyalty.lifecycle import STAGE_VALUES, oldest_activity, stage_of
 from loyalty.program import Program
-from loyalty.program_status import Grading, LifecycleStage
+from loyalty.program_status import Grading
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
 
 EARN_KINDS = frozenset({"earn", "retro_claim"})
 EXPIRY_BARRIER_DAYS = 90  # activity this close to an inactivity expiry is a barrier at work
-# The enum's `value` is an interpreted property (two Python frames a call): read once.
-_STAGE_VALUES: dict[LifecycleStage, str] = {stage: stage.value for stage in LifecycleStage}
 
 
 def decide_derived(
@@ -160,7 +158,7 @@ def decide_status(
     if stage != state.stage:
         _, why = stage_of(state, program, today)
         events.append(
-            ev.StageChanged(state.member_id, now, state.stage, _STAGE_VALUES[stage], cause, why)
+            ev.StageChanged(state.member_id, now, state.stage, STAGE_VALUES[stage], cause, why)
         )
     horizon = today.toordinal() - 2 * program.hot.window_days
     oldest = oldest_activity(state)
