@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty import events as ev
+from loyalty.calendar import day_of
 from loyalty.crediting import credit, daily_gate, debit, earning_day, qualifying
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.holds import void_holds
@@ -39,7 +40,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     check(
         p.sale_id not in state.sales, Code.DUPLICATE_SALE, f"sale {p.sale_id} was already credited"
     )
-    day = p.at.date()
+    day = day_of(p.at)
     points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
     gate = daily_gate(state, program, p.event_id, p.at, points, "purchase", ref=p.sale_id)
     events: list[ev.DomainEvent] = [*gate.events]
@@ -172,7 +173,7 @@ def _segment_events(
         lot = earned.posting.lot_id
         events.append(earned)
     events += qualifying(state, event_id, kind, credits, at)
-    forget = at.date() - program.hot.cancellation_span
+    forget = day_of(at) - program.hot.cancellation_span
     events.append(
         ev.SegmentRecorded(
             SegmentCredit(flight.segment_id, flight.flight_date, gate.points, credits, lot), forget
@@ -230,7 +231,7 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
         Code.DUPLICATE_PARTNER_TRANSACTION,
         f"{a.partner_id} transaction {a.partner_txn_id} was already credited",
     )
-    day = a.at.date()
+    day = day_of(a.at)
     points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
     gate = daily_gate(
         state, program, a.event_id, a.at, points, "partner", a.partner_id, rule.daily_cap

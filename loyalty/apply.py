@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from loyalty import events as ev
-from loyalty.calendar import DAY, iso_day
+from loyalty.calendar import DAY, iso_day, ordinal_of
 from loyalty.lifecycle import STAGE_VALUES
 from loyalty.lots import lot_id
 from loyalty.program_status import LifecycleStage
@@ -253,7 +253,7 @@ def remember(
     forget_before: int,
     sweep_every: int,
 ) -> None:
-    state.seen[key] = (fingerprint, at.toordinal())
+    state.seen[key] = (fingerprint, ordinal_of(at))
     # Forget in sweeps, not per input: a member's memory is then bounded by its activity
     # within the horizon plus one sweep interval, at a cost linear in what is kept.
     if forget_before >= state.seen_swept + sweep_every:

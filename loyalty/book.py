@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from loyalty import events as ev
 from loyalty.apply import apply, apply_all
+from loyalty.calendar import day_of
 from loyalty.decide import decide
 from loyalty.due import decide_due, due_changes, next_due
 from loyalty.fused import FUSED, Memo
@@ -333,7 +334,7 @@ class Book:
             return Outcome("rejected", inp, rejection=conflict)
         outcome = Outcome("applied", inp)
         due = self._scheduled.get(member_id)
-        if state is not None and due is not None and due <= inp.at.date():
+        if state is not None and due is not None and due <= day_of(inp.at):
             # Time passes up to the event before the event itself is decided.
             self._time_passes(state, inp.at, inp.event_id, outcome.events)
         fused = self._fused.get(type(inp)) if state is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Final
 
 DAY = timedelta(days=1)
 
@@ -26,3 +27,43 @@ def iso_day(day: date) -> str:
 
 def start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+class Moment:
+    """A time with its day and day ordinal: one immutable entry, replaced and read whole."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.day = at.date()
+        self.ordinal = self.day.toordinal()
+
+
+class _Last:
+    def __init__(self) -> None:
+        self.moment = Moment(datetime.min)
+
+
+_LAST: Final = _Last()
+
+
+def moment_of(at: datetime) -> Moment:
+    """`at` with its day and day ordinal, remembered for the time asked about last. An input's
+    (or a clock's) time is asked for its day ~8 times along the hot path, and each `date()` or
+    `toordinal()` from the compiled rulebook is a generic method call (~330-600 instructions,
+    measured with callgrind) where this is a few native reads. Keyed by identity, which is
+    safe: the entry holds its time, so the object cannot be freed and its id reused."""
+    moment = _LAST.moment
+    if moment.at is not at:
+        moment = Moment(at)
+        _LAST.moment = moment
+    return moment
+
+
+def day_of(at: datetime) -> date:
+    """`at.date()` (see `moment_of`)."""
+    return moment_of(at).day
+
+
+def ordinal_of(at: datetime) -> int:
+    """`at.toordinal()` (see `moment_of`)."""
+    return moment_of(at).ordinal

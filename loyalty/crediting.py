@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
-from loyalty.calendar import add_months, iso_day
+from loyalty.calendar import add_months, day_of, iso_day
 from loyalty.lots import fifo_draws, lot_id
 from loyalty.program import Program
-from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting
+from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting, as_of_moment
 
 
 def earning_day(state: MemberState, at: datetime) -> date:
     """Points are earned on the event's day, or on the member's current day for a late event:
     a lot is never born already expired, which keeps expiry postings unique per lot."""
-    return max(at.date(), state.as_of.date())
+    return max(day_of(at), as_of_moment(state).day)
 
 
 def credit(
@@ -181,7 +181,7 @@ def daily_gate(
 ) -> Gate:
     """Apply the partner's daily cap (excess forfeited) and the velocity limits (the whole
     accrual held for review, not credited, with an alert)."""
-    day = at.date()
+    day = day_of(at)
     key = iso_day(day)
     events: list[ev.DomainEvent] = []
     partner_today = state.day_totals.get(f"{key}|{partner_id}", 0) if partner_id else 0

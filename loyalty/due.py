@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from loyalty import events as ev
-from loyalty.calendar import DAY, add_months, start_of
+from loyalty.calendar import DAY, add_months, day_of, start_of
 from loyalty.holds import settle_hold
 from loyalty.hot import Hot
 from loyalty.lifecycle import next_check
 from loyalty.program import Program
-from loyalty.state import DEBT_LOT, MemberState, Posting
+from loyalty.state import DEBT_LOT, MemberState, Posting, as_of_moment
 from loyalty.tiers import decide_period_end
 
 
@@ -26,7 +26,7 @@ def next_due(state: MemberState, program: Program) -> date | None:
     Runs after every input and every time a member is due (~1.6 calls per input), so it
     compares dates as they are (C comparisons) and makes at most one new date per cause."""
     hot = program.hot
-    today = state.as_of.date()
+    today = as_of_moment(state).day
     best = _NEVER
     # Pending lots are the recent ones: walk back only over the pending window.
     horizon = today - hot.pending_duration
@@ -83,7 +83,7 @@ def due_changes(
 ) -> list[ev.DomainEvent]:
     """`decide_due` but the member's time moving (`TimeAdvanced`): often there is nothing
     else (a pending lot unlocks, a stage check day comes)."""
-    day = now.date()
+    day = day_of(now)
     events: list[ev.DomainEvent] = []
     if state.period_end is not None and state.period_end < day:
         events += decide_period_end(state, program, now, cause)

@@ -36,7 +36,7 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
-from loyalty.calendar import iso_day
+from loyalty.calendar import day_of, iso_day
 from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
@@ -150,7 +150,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     if amount is None:
         return None
     at = p.at
-    day = at.date()
+    day = day_of(at)
     points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
     if velocity_exceeded(state, program, iso_day(day), points):
         return None
@@ -188,7 +188,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
     except Rejected:
         return None
     at = f.at
-    day = at.date()
+    day = day_of(at)
     if velocity_exceeded(state, program, iso_day(day), points):
         return None
     cause = f.event_id
@@ -221,7 +221,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     if key in state.partner_txns:
         return None
     at = a.at
-    day = at.date()
+    day = day_of(at)
     points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
     iso = iso_day(day)
     partner_today = state.day_totals.get(f"{iso}|{a.partner_id}", 0)

@@ -28,26 +28,41 @@ import hashlib
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
 from loyalty import inputs as i
 
 COMMAND_KEY = "cmd#"
-_COMMANDS = (i.Redeem, i.TransferPoints, i.ManualAdjustment, i.DecideHold)
+# By exact type, not `isinstance` with a tuple: from compiled code that is a generic call per
+# type in the tuple (~1,000 instructions, twice an input). Input types are not subclassed.
+_COMMANDS: frozenset[type] = frozenset(
+    {i.Redeem, i.TransferPoints, i.ManualAdjustment, i.DecideHold}
+)
 
 
 def key_of(inp: i.MemberInput | i.Clock) -> str:
     """The key the input is remembered under, per member (or per book, for clocks)."""
-    if isinstance(inp, _COMMANDS) and inp.command_id:
-        return COMMAND_KEY + inp.command_id
+    if type(inp) in _COMMANDS:
+        command_id: str | None = getattr(inp, "command_id")  # noqa: B009 (one of _COMMANDS)
+        if command_id:
+            return COMMAND_KEY + command_id
     return inp.event_id
 
 
 def digest(inp: i.MemberInput | i.Clock) -> str:
     """A digest of the input's meaning (see the module docstring), current version."""
-    return hashlib.blake2b(orjson.dumps(_values(inp), default=_json), digest_size=9).hexdigest()
+    hasher = _BLAKE2B_9.copy()
+    hasher.update(_DUMPS(_values(inp), default=_json))
+    return hasher.hexdigest()
+
+
+# Copied per digest, not built: `blake2b(data, digest_size=9)` parses its keywords generically
+# on every call (copy and update: ~270 ns against ~375). The names are bound once: from
+# compiled code `orjson.dumps` is a module attribute lookup per call.
+_BLAKE2B_9: Final = hashlib.blake2b(digest_size=9)
+_DUMPS: Final = orjson.dumps
 
 
 def same_input(remembered: str, inp: i.MemberInput | i.Clock, print_: str) -> bool:
@@ -72,7 +87,7 @@ _V1_LENGTH = 16
 def _values(inp: i.MemberInput | i.Clock) -> list[Any]:
     """The input's kind and content fields, as they are."""
     kind = type(inp)
-    command = isinstance(inp, _COMMANDS) and bool(inp.command_id)
+    command = kind in _COMMANDS and bool(getattr(inp, "command_id"))  # noqa: B009
     values: list[Any] = [kind.__name__]
     append = values.append
     later = _LATER_FIELDS.get(kind)

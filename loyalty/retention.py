@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loyalty import events as ev
+from loyalty.calendar import day_of
 from loyalty.lifecycle import drop_percent, window_counts
 from loyalty.program import Program
 from loyalty.program_status import Condition, RetentionRule, RuleAction
@@ -34,7 +35,7 @@ def holds(condition: Condition, state: MemberState, program: Program, now: datet
             return False
         if condition.tier_at_most is not None and rank > ranks[condition.tier_at_most]:
             return False
-    today = now.date()
+    today = day_of(now)
     if (
         condition.tenure_days_at_least is not None
         and (today - state.enrolled_on).days < condition.tenure_days_at_least
@@ -65,7 +66,7 @@ def decide_rules(
     screens = hot.rule_screens
     if not screens:
         return events
-    today = now.date()
+    today = day_of(now)
     rank = hot.ranks[state.tier]
     stage = state.stage
     # The screens are `holds`' first tests, precompiled: most rules stop there for most

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from loyalty.calendar import Moment, moment_of
 from loyalty.rebuild import rebuilt
 
 DEBT_LOT = "debt"
@@ -259,6 +260,17 @@ class MemberState:
     oldest_activity: int | None = field(default=None, compare=False)
     rules_fired: dict[str, date] = field(default_factory=dict)  # retention rule -> last fired
     version: int = 0  # events applied so far: read models keep the newest copy by it
+    # Memos, not state: the day and day ordinal of `as_of`, and the day ordinals of
+    # `enrolled_on` and `last_activity_on`, each valid while its source is the same object
+    # (`as_of_moment`, `enrolled_ordinal`, `activity_ordinal`). They are read after every
+    # input and at every due member, where each `date()` or `toordinal()` is a generic method
+    # call from the compiled rulebook. orjson leaves out fields named with `_`, so the
+    # changelog does not hold them, and equality ignores them.
+    _as_of_moment: Moment | None = field(default=None, compare=False, repr=False)
+    _enrolled_key: date | None = field(default=None, compare=False, repr=False)
+    _enrolled_ordinal: int = field(default=0, compare=False, repr=False)
+    _activity_key: date | None = field(default=None, compare=False, repr=False)
+    _activity_ordinal: int = field(default=0, compare=False, repr=False)
 
     @property
     def balance(self) -> int:
@@ -280,3 +292,31 @@ class MemberState:
     @property
     def debt(self) -> int:
         return -self.lots[0].remaining if self.lots and self.lots[0].lot_id == DEBT_LOT else 0
+
+
+def as_of_moment(state: MemberState) -> Moment:
+    """`as_of` with its day and day ordinal (memoised on the state, by identity)."""
+    moment = state._as_of_moment
+    if moment is None or moment.at is not state.as_of:
+        moment = moment_of(state.as_of)
+        state._as_of_moment = moment
+    return moment
+
+
+def enrolled_ordinal(state: MemberState) -> int:
+    """`enrolled_on.toordinal()` (memoised on the state, by identity)."""
+    if state._enrolled_key is not state.enrolled_on:
+        state._enrolled_ordinal = state.enrolled_on.toordinal()
+        state._enrolled_key = state.enrolled_on
+    return state._enrolled_ordinal
+
+
+def activity_ordinal(state: MemberState) -> int | None:
+    """`last_activity_on.toordinal()`, None without activity (memoised on the state)."""
+    last = state.last_activity_on
+    if last is None:
+        return None
+    if state._activity_key is not last:
+        state._activity_ordinal = last.toordinal()
+        state._activity_key = last
+    return state._activity_ordinal

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
-from loyalty.calendar import add_months
+from loyalty.calendar import add_months, day_of, moment_of
 from loyalty.grading import period_key
 from loyalty.lifecycle import STAGE_VALUES, oldest_activity, stage_of
 from loyalty.program import Program
@@ -32,10 +32,12 @@ def decide_derived(
     derived: list[ev.DomainEvent] = []
     grading, match = program.grading, state.match
     progress: dict[str, int] = {}
-    active = match is not None and not match.confirmed and now.date() <= match.ends_on
+    active = match is not None and not match.confirmed and day_of(now) <= match.ends_on
     active_day = None
     for event in decided:
-        if isinstance(event, ev.QualifyingCredited | ev.PointsCredited):
+        # Two checks, not `isinstance` of a union: compiled, each is a native type test, where
+        # the union is built and tested generically per event.
+        if isinstance(event, ev.QualifyingCredited) or isinstance(event, ev.PointsCredited):  # noqa: SIM101
             posting = event.posting
             period = volume_period(grading, event)
             if period is not None:
@@ -70,7 +72,7 @@ def volume_period(
         counts = posting.currency == grading.metric
     else:
         counts = grading.metric == "points_earned" and posting.kind in EARN_KINDS
-    return period_key(grading, posting.at.date()) if counts else None
+    return period_key(grading, day_of(posting.at)) if counts else None
 
 
 def expiry_barrier(
@@ -98,7 +100,8 @@ def decide_status(
     state: MemberState, program: Program, now: datetime, cause: str
 ) -> list[ev.DomainEvent]:
     events: list[ev.DomainEvent] = []
-    today = now.date()
+    moment = moment_of(now)
+    today = moment.day
     earned = state.earned_tier
     # Only tiers above the earned one can raise it: checking from there down stops early.
     qualified = qualified_tier(program, state.period_qualifying, earned)
@@ -152,15 +155,15 @@ def decide_status(
                 _tier_reason(state, program, held, earned, match_over),
             )
         )
-    stage, _ = stage_of(state, program, today, explain=False)
+    stage, _ = stage_of(state, program, moment.ordinal, explain=False)
     # A StrEnum is its value: compared as a str, without the enum's `value` property (after
     # every input).
     if stage != state.stage:
-        _, why = stage_of(state, program, today)
+        _, why = stage_of(state, program, moment.ordinal)
         events.append(
             ev.StageChanged(state.member_id, now, state.stage, STAGE_VALUES[stage], cause, why)
         )
-    horizon = today.toordinal() - 2 * program.hot.window_days
+    horizon = moment.ordinal - 2 * program.hot.window_days
     oldest = oldest_activity(state)
     if oldest is not None and oldest < horizon:
         events.append(ev.ActivityPruned(horizon))
