@@ -33,13 +33,13 @@ def _non_negative(prefix: str = "", **values: Decimal | int | None) -> None:
             raise FieldError(prefix + name, f"must be >= 0, got {value}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Currencies:
     points: str = "points"  # the redeemable currency
     qualifying: tuple[str, ...] = ()  # e.g. qualifying_miles, qualifying_segments, qualifying_spend
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PurchaseEarn:
     points_per_unit: dict[str, Decimal]  # by tier name
     category_multipliers: dict[str, Decimal] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class FlightMethod(StrEnum):
     DISTANCE = "distance"  # miles x fare-class multiplier + cabin bonus, minimum per segment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CarrierEarn:
     method: FlightMethod
     # revenue
@@ -87,7 +87,7 @@ class CarrierEarn:
             raise FieldError("points_per_unit", "a revenue-based carrier needs it, by tier")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlightEarn:
     carriers: dict[str, CarrierEarn]
     # Qualifying credit per segment: miles follow distance x fare-class multiplier (distance
@@ -97,7 +97,7 @@ class FlightEarn:
     qualifying_spend: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartnerEarn:
     points_per_unit: Decimal = Decimal(1)  # when the partner posts an amount
     category_multipliers: dict[str, Decimal] = field(default_factory=dict)
@@ -107,7 +107,7 @@ class PartnerEarn:
         _non_negative(points_per_unit=self.points_per_unit, daily_cap=self.daily_cap)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Promotion:
     id: str
     starts_on: date
@@ -124,7 +124,7 @@ class Promotion:
             raise FieldError("multiplier", "a promotion multiplier must be >= 1")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bonus:
     points: int
     within_days: int | None = None  # activation: second purchase within N days of the first
@@ -133,7 +133,7 @@ class Bonus:
         _non_negative(points=self.points, within_days=self.within_days)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Earn:
     purchases: PurchaseEarn | None = None
     flights: FlightEarn | None = None
@@ -162,7 +162,7 @@ class ExpiryPolicy(StrEnum):
     INACTIVITY = "inactivity"  # all lots expire N months after the last activity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Expiry:
     policy: ExpiryPolicy = ExpiryPolicy.NEVER
     months: int = 0
@@ -172,7 +172,7 @@ class Expiry:
             raise FieldError("months", f"expiry policy {self.policy} needs months > 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transfers:
     enabled: bool = True
     min_tenure_days: int = 0
@@ -193,7 +193,7 @@ class Transfers:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Velocity:
     """Accrual above these daily limits is held (not credited) and raises an alert."""
 
@@ -212,7 +212,7 @@ class Velocity:
             raise FieldError("hold_days", "must be >= 1")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Windows:
     retro_claim_days: int = 180
     refund_days: int = 365  # sales older than this can no longer be refunded
@@ -242,7 +242,7 @@ class Windows:
                 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Valuation:
     """What a point is worth to finance: the liability report's deferred-revenue view
     (outstanding x value_per_point x (1 - expected breakage))."""

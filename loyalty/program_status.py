@@ -34,7 +34,7 @@ class PeriodKind(StrEnum):
     ANNIVERSARY = "anniversary"  # from the member's enrolment day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rollover:
     """Surplus qualifying credit above the threshold of the tier kept carries into the next
     period, up to `cap`."""
@@ -47,7 +47,7 @@ class Rollover:
             raise FieldError("cap", "must be >= 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lifetime:
     """Lifetime status: `tier` for good after `periods` periods at it or above, or once the
     cumulative qualifying totals reach `cumulative` (any one of them)."""
@@ -57,7 +57,7 @@ class Lifetime:
     cumulative: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TierRules:
     period: PeriodKind = PeriodKind.CALENDAR_YEAR
     # tier -> alternatives; each alternative maps qualifying currency -> minimum, all of which
@@ -69,14 +69,14 @@ class TierRules:
     lifetime: Lifetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Band:
     code: str  # the class-code part, e.g. "K"
     name: str  # key, ordinary, prospective ...
     share: Decimal  # of the segment's members, top band first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grading:
     """Relative classification inside a segment, re-run every period."""
 
@@ -110,7 +110,7 @@ class Grading:
         return self.small_segment_band or self.bands[-1].code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusMatch:
     programmes: dict[str, dict[str, str]]  # competitor -> its tier -> our tier
     challenge_days: int = 90
@@ -132,7 +132,7 @@ class LifecycleStage(StrEnum):
     DECLINE = "decline"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     window_days: int = 90  # activity is compared between the latest and the previous window
     exploration_days: int = 60  # newly enrolled
@@ -150,7 +150,7 @@ class Lifecycle:
             raise FieldError("decline_drop_percent", "must be in 1..100")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Condition:
     """All given fields must hold. Metrics are the member's at evaluation time."""
 
@@ -170,7 +170,7 @@ class RuleAction(StrEnum):
     RESTRICT_TRANSFERS = "restrict_transfers"  # outbound transfers limited to `max_transfer`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetentionRule:
     id: str
     when: Condition
