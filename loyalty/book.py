@@ -15,13 +15,13 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any, Literal
 
 from loyalty import events as ev
 from loyalty.apply import apply, apply_all
-from loyalty.calendar import day_of
+from loyalty.calendar import ordinal_of
 from loyalty.decide import decide
 from loyalty.due import decide_due, due_changes, next_due
 from loyalty.fused import FUSED, Memo
@@ -135,9 +135,10 @@ class Book:
         # of those days. Buckets, not a heap of (day, member) entries: a member rescheduled
         # moves between two sets instead of leaving a stale entry behind, and a clock takes a
         # day's members at once (the heap's tuple comparisons were a fifth of a clock's work).
-        self._scheduled: dict[str, date] = {}
-        self._buckets: dict[date, set[str]] = {}
-        self._days: list[date] = []  # a heap; a day may be in it twice, its bucket once
+        # Days are day ordinals: ints hash and compare natively, dates through generic calls.
+        self._scheduled: dict[str, int] = {}
+        self._buckets: dict[int, set[str]] = {}
+        self._days: list[int] = []  # a heap; a day may be in it twice, its bucket once
         self._clocks: Remembered = {}  # recent clock ids, oldest first
         self._strangers: dict[str, Remembered] = {}  # member id -> rejected input keys
         self._now: datetime | None = None  # the latest clock's time: the book's event time
@@ -334,7 +335,7 @@ class Book:
             return Outcome("rejected", inp, rejection=conflict)
         outcome = Outcome("applied", inp)
         due = self._scheduled.get(member_id)
-        if state is not None and due is not None and due <= day_of(inp.at):
+        if state is not None and due is not None and due <= ordinal_of(inp.at):
             # Time passes up to the event before the event itself is decided.
             self._time_passes(state, inp.at, inp.event_id, outcome.events)
         fused = self._fused.get(type(inp)) if state is not None else None
@@ -455,7 +456,7 @@ class Book:
     def advance(self, clock: Clock) -> list[tuple[str, ev.DomainEvent]]:
         """Process every member with something due up to the clock's time: by due day, and
         by member id within a day."""
-        day = clock.at.date()
+        day = ordinal_of(clock.at)
         done: list[tuple[str, ev.DomainEvent]] = []
         days, buckets, scheduled = self._days, self._buckets, self._scheduled
         while days and days[0] <= day:

@@ -11,60 +11,57 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from loyalty import events as ev
-from loyalty.calendar import DAY, add_months, day_of, start_of
+from loyalty.calendar import add_months, day_of, start_of
 from loyalty.holds import settle_hold
 from loyalty.hot import Hot
 from loyalty.lifecycle import next_check
 from loyalty.program import Program
-from loyalty.state import DEBT_LOT, MemberState, Posting, as_of_moment
+from loyalty.state import (
+    DEBT_LOT,
+    NO_DAY,
+    MemberState,
+    Posting,
+    as_of_moment,
+    first_expiry,
+    next_unlock,
+    period_end_ordinal,
+)
 from loyalty.tiers import decide_period_end
 
 
-def next_due(state: MemberState, program: Program) -> date | None:
-    """The first day on which time alone changes this member, or None.
+def next_due(state: MemberState, program: Program) -> int | None:
+    """The first day (a day ordinal) on which time alone changes this member, or None.
 
     Runs after every input and every time a member is due (~1.6 calls per input), so it
-    compares dates as they are (C comparisons) and makes at most one new date per cause."""
+    works in day ordinals: the lots' memoised ones and the state's (native int comparisons,
+    where dates compare and add through generic calls from the compiled rulebook)."""
     hot = program.hot
-    today = as_of_moment(state).day
-    best = _NEVER
-    # Pending lots are the recent ones: walk back only over the pending window.
-    horizon = today - hot.pending_duration
-    for lot in reversed(state.lots):
-        if lot.earned_on < horizon:
-            break
-        unlock = lot.unlock_on
-        if today < unlock < best:
-            best = unlock
+    today = as_of_moment(state).ordinal
+    best = next_unlock(state, today, hot.pending_days)
     expiry = _expiry_due(state, hot)
     if expiry is not None and expiry < best:
         best = expiry
-    period_end = state.period_end
+    period_end = period_end_ordinal(state)
     if period_end is not None and period_end < best:
-        best = period_end + DAY
+        best = period_end + 1
     match = state.match
     if match is not None:
-        best = min(best, (match.confirmed_until or match.ends_on) + DAY)
+        best = min(best, (match.confirmed_until or match.ends_on).toordinal() + 1)
     stage_check = next_check(state, program)
     if stage_check is not None and stage_check < best:
         best = stage_check
     for hold in state.held:
-        if hold.expires_on is not None and hold.expires_on < best:
-            best = hold.expires_on
-    return None if best is _NEVER else best
+        if hold.expires_on is not None and hold.expires_on.toordinal() < best:
+            best = hold.expires_on.toordinal()
+    return None if best == NO_DAY else best
 
 
-_NEVER = date.max
-
-
-def _expiry_due(state: MemberState, hot: Hot) -> date | None:
+def _expiry_due(state: MemberState, hot: Hot) -> int | None:
     if hot.expires_after_earning:
         # Lots are oldest first and expiry follows earning, so the first live lot is next.
-        for lot in state.lots:
-            if lot.remaining > 0 and lot.expires_on is not None:
-                return lot.expires_on
-    elif hot.expires_on_inactivity and state.last_activity_on is not None and state.has_points:
-        return add_months(state.last_activity_on, hot.expiry_months)
+        return first_expiry(state)
+    if hot.expires_on_inactivity and state.last_activity_on is not None and state.has_points:
+        return add_months(state.last_activity_on, hot.expiry_months).toordinal()
     return None
 
 

@@ -19,7 +19,13 @@ from typing import Final
 
 from loyalty.program import Program
 from loyalty.program_status import LifecycleStage
-from loyalty.state import MemberState, activity_ordinal, as_of_moment, enrolled_ordinal
+from loyalty.state import (
+    NO_DAY,
+    MemberState,
+    activity_ordinal,
+    as_of_moment,
+    enrolled_ordinal,
+)
 
 # A stage's text by stage: the enum's `value` is an interpreted property (two Python frames a
 # call from the compiled rulebook).
@@ -107,9 +113,9 @@ def stage_of(
     return DEVELOPMENT, why
 
 
-def next_check(state: MemberState, program: Program) -> date | None:
-    """The next day on which time alone may change the stage: the first after the member's
-    day of leaving exploration, a whole window and two without activity, and the
+def next_check(state: MemberState, program: Program) -> int | None:
+    """The next day (a day ordinal) on which time alone may change the stage: the first after
+    the member's day of leaving exploration, a whole window and two without activity, and the
     inactivity limit. In day ordinals (runs after every input and every due member)."""
     rules = program.hot
     today = as_of_moment(state).ordinal
@@ -118,7 +124,7 @@ def next_check(state: MemberState, program: Program) -> date | None:
     if last is None:
         last = enrolled
     window = rules.window_days
-    best = _NO_DAY
+    best = NO_DAY
     day = enrolled + rules.exploration_days
     if today < day:
         best = day
@@ -129,7 +135,4 @@ def next_check(state: MemberState, program: Program) -> date | None:
     day = last + rules.inactive_days
     if today < day < best:
         best = day
-    return None if best == _NO_DAY else date.fromordinal(best)
-
-
-_NO_DAY = date.max.toordinal() + 1
+    return None if best == NO_DAY else best

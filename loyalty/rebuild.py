@@ -15,4 +15,5 @@ from typing import Any
 
 
 def rebuilt(obj: Any) -> tuple[Any, tuple[Any, ...]]:
-    return type(obj), tuple([getattr(obj, f.name) for f in fields(obj)])
+    # Fields outside `__init__` are memos it derives again.
+    return type(obj), tuple([getattr(obj, f.name) for f in fields(obj) if f.init])

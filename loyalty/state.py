@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from loyalty.calendar import Moment, moment_of
 from loyalty.rebuild import rebuilt
 
 DEBT_LOT = "debt"
 _ZERO = Decimal(0)
+NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "never"
 
 
 @dataclass(slots=True, init=False)
@@ -23,10 +24,16 @@ class Lot:
     """Points earned together: same earning day, unlock day and expiry day."""
 
     lot_id: str
-    earned_on: date
+    earned_on: date  # the dates are the lot's identity (its id is made of them): never reassigned
     unlock_on: date
     expires_on: date | None
     remaining: int  # negative only for the debt lot
+    # The dates' day ordinals (`NO_DAY` for no expiry), for the due scans after every input:
+    # native int comparisons where date objects compare through generic calls. Memos, set
+    # here once: orjson leaves `_` fields out of the changelog, and equality ignores them.
+    _earned: int = field(init=False, compare=False, repr=False)
+    _unlock: int = field(init=False, compare=False, repr=False)
+    _expires: int = field(init=False, compare=False, repr=False)
 
     def __init__(  # written out: one per credit (see `Posting.__init__`)
         self, lot_id: str, earned_on: date, unlock_on: date, expires_on: date | None, remaining: int
@@ -36,6 +43,9 @@ class Lot:
         self.unlock_on = unlock_on
         self.expires_on = expires_on
         self.remaining = remaining
+        self._earned = earned_on.toordinal()
+        self._unlock = self._earned if unlock_on == earned_on else unlock_on.toordinal()
+        self._expires = NO_DAY if expires_on is None else expires_on.toordinal()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)
@@ -218,7 +228,7 @@ class Match:
         return self.confirmed_until is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MemberState:
     member_id: str
     enrolled_on: date
@@ -261,16 +271,103 @@ class MemberState:
     rules_fired: dict[str, date] = field(default_factory=dict)  # retention rule -> last fired
     version: int = 0  # events applied so far: read models keep the newest copy by it
     # Memos, not state: the day and day ordinal of `as_of`, and the day ordinals of
-    # `enrolled_on` and `last_activity_on`, each valid while its source is the same object
-    # (`as_of_moment`, `enrolled_ordinal`, `activity_ordinal`). They are read after every
-    # input and at every due member, where each `date()` or `toordinal()` is a generic method
-    # call from the compiled rulebook. orjson leaves out fields named with `_`, so the
-    # changelog does not hold them, and equality ignores them.
-    _as_of_moment: Moment | None = field(default=None, compare=False, repr=False)
-    _enrolled_key: date | None = field(default=None, compare=False, repr=False)
-    _enrolled_ordinal: int = field(default=0, compare=False, repr=False)
-    _activity_key: date | None = field(default=None, compare=False, repr=False)
-    _activity_ordinal: int = field(default=0, compare=False, repr=False)
+    # `enrolled_on`, `last_activity_on` and `period_end`, each valid while its source is the
+    # same object (`as_of_moment`, `enrolled_ordinal`, `activity_ordinal`,
+    # `period_end_ordinal`). They are read after every input and at every due member, where
+    # each `date()` or `toordinal()` is a generic method call from the compiled rulebook.
+    # orjson leaves out fields named with `_`, so the changelog does not hold them, and
+    # equality ignores them.
+    _as_of_moment: Moment | None = field(default=None, init=False, compare=False, repr=False)
+    _enrolled_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _enrolled_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    _activity_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _activity_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    _period_end_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _period_end_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+
+    # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
+    # restored from the changelog; generated, it was ~5% of a replay's instructions.
+    def __init__(
+        self,
+        member_id: str,
+        enrolled_on: date,
+        tier: str,
+        as_of: datetime,
+        attributes: tuple[tuple[str, str], ...] = (),
+        lots: list[Lot] | None = None,
+        qualifying: dict[str, int] | None = None,
+        seen: dict[str, tuple[str, int]] | None = None,
+        seen_swept: int = 0,
+        sales: dict[str, Sale] | None = None,
+        segments: dict[str, SegmentCredit] | None = None,
+        partner_txns: dict[str, date] | None = None,
+        day_totals: dict[str, int] | None = None,
+        held: list[Hold] | None = None,
+        purchases: int = 0,
+        first_purchase_on: date | None = None,
+        last_activity_on: date | None = None,
+        transfers_out: dict[int, int] | None = None,
+        in_flight: dict[str, int] | None = None,
+        earned_tier: str = "",
+        lifetime_tier: str | None = None,
+        period_start: date | None = None,
+        period_end: date | None = None,
+        period_qualifying: dict[str, int] | None = None,
+        periods_at: dict[str, int] | None = None,
+        match: Match | None = None,
+        last_match_on: date | None = None,
+        class_code: str | None = None,
+        grading_volume: dict[str, int] | None = None,
+        stage: str = "",
+        activity_days: dict[int, int] | None = None,
+        oldest_activity: int | None = None,
+        rules_fired: dict[str, date] | None = None,
+        version: int = 0,
+    ) -> None:
+        self.member_id = member_id
+        self.enrolled_on = enrolled_on
+        self.tier = tier
+        self.as_of = as_of
+        self.attributes = attributes
+        self.lots = [] if lots is None else lots
+        self.qualifying = {} if qualifying is None else qualifying
+        self.seen = {} if seen is None else seen
+        self.seen_swept = seen_swept
+        self.sales = {} if sales is None else sales
+        self.segments = {} if segments is None else segments
+        self.partner_txns = {} if partner_txns is None else partner_txns
+        self.day_totals = {} if day_totals is None else day_totals
+        self.held = [] if held is None else held
+        self.purchases = purchases
+        self.first_purchase_on = first_purchase_on
+        self.last_activity_on = last_activity_on
+        self.transfers_out = {} if transfers_out is None else transfers_out
+        self.in_flight = {} if in_flight is None else in_flight
+        self.earned_tier = earned_tier
+        self.lifetime_tier = lifetime_tier
+        self.period_start = period_start
+        self.period_end = period_end
+        self.period_qualifying = {} if period_qualifying is None else period_qualifying
+        self.periods_at = {} if periods_at is None else periods_at
+        self.match = match
+        self.last_match_on = last_match_on
+        self.class_code = class_code
+        self.grading_volume = {} if grading_volume is None else grading_volume
+        self.stage = stage
+        self.activity_days = {} if activity_days is None else activity_days
+        self.oldest_activity = oldest_activity
+        self.rules_fired = {} if rules_fired is None else rules_fired
+        self.version = version
+        self._as_of_moment = None
+        self._enrolled_key = None
+        self._enrolled_ordinal = 0
+        self._activity_key = None
+        self._activity_ordinal = 0
+        self._period_end_key = None
+        self._period_end_ordinal = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
     @property
     def balance(self) -> int:
@@ -320,3 +417,37 @@ def activity_ordinal(state: MemberState) -> int | None:
         state._activity_ordinal = last.toordinal()
         state._activity_key = last
     return state._activity_ordinal
+
+
+def period_end_ordinal(state: MemberState) -> int | None:
+    """`period_end.toordinal()`, None before a period opens (memoised on the state)."""
+    end = state.period_end
+    if end is None:
+        return None
+    if state._period_end_key is not end:
+        state._period_end_ordinal = end.toordinal()
+        state._period_end_key = end
+    return state._period_end_ordinal
+
+
+def next_unlock(state: MemberState, today: int, pending_days: int) -> int:
+    """The first unlock day after `today` among the lots still pending (`NO_DAY` if none).
+    Pending lots are the recent ones: the walk goes back over the pending window only."""
+    best = NO_DAY
+    horizon = today - pending_days
+    for lot in reversed(state.lots):
+        if lot._earned < horizon:
+            break
+        unlock = lot._unlock
+        if today < unlock < best:
+            best = unlock
+    return best
+
+
+def first_expiry(state: MemberState) -> int | None:
+    """The expiry day of the first live lot that expires: the next one when expiry follows
+    earning (lots are oldest first)."""
+    for lot in state.lots:
+        if lot.remaining > 0 and lot._expires != NO_DAY:
+            return lot._expires
+    return None

@@ -4,14 +4,25 @@ and however the fields were reassigned; and they never reach the changelog."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.calendar import day_of, moment_of, ordinal_of
-from loyalty.state import MemberState, activity_ordinal, as_of_moment, enrolled_ordinal
-from streams.state_codec import encode
+from loyalty.state import (
+    NO_DAY,
+    Lot,
+    MemberState,
+    activity_ordinal,
+    as_of_moment,
+    enrolled_ordinal,
+    first_expiry,
+    next_unlock,
+)
+from streams.state_codec import decode, encode
 
 _times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -70,3 +81,49 @@ def test_the_memos_are_not_persisted_nor_compared(at: datetime, last: date) -> N
     as_of_moment(state), enrolled_ordinal(state), activity_ordinal(state)
     assert encode(state) == before
     assert state == fresh
+
+
+_lots = st.lists(
+    st.tuples(
+        _days, st.integers(0, 40), st.one_of(st.none(), st.integers(0, 900)), st.integers(-5, 50)
+    ),
+    max_size=12,
+)
+
+
+@given(_lots, _days, st.integers(0, 40))
+def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
+    specs: list[tuple[date, int, int | None, int]], today: date, pending_days: int
+) -> None:
+    """The due scans over the memoised ordinals find what a scan over the dates finds, for
+    lots built directly, copied, pickled and restored from the changelog."""
+    lots = [
+        Lot(
+            f"L{n}",
+            earned,
+            earned + timedelta(days=unlock),
+            None if expiry is None else earned + timedelta(days=expiry),
+            remaining,
+        )
+        for n, (earned, unlock, expiry, remaining) in enumerate(sorted(specs, key=lambda s: s[0]))
+    ]
+    state = MemberState("M1", date(2000, 1, 1), "blue", datetime(2026, 1, 1, tzinfo=UTC))
+    state.lots = lots
+    horizon = today - timedelta(days=pending_days)
+    unlocks = []
+    for lot in reversed(lots):  # the scan's own walk: back over the pending window only
+        if lot.earned_on < horizon:
+            break
+        if lot.unlock_on > today:
+            unlocks.append(lot.unlock_on.toordinal())
+    expiries = [lot.expires_on for lot in lots if lot.remaining > 0 and lot.expires_on]
+    for copy_of in (
+        lambda s: s,
+        copy.deepcopy,
+        lambda s: pickle.loads(pickle.dumps(s)),
+        lambda s: decode(encode(s)),
+    ):
+        again = copy_of(state)
+        assert next_unlock(again, today.toordinal(), pending_days) == min(unlocks, default=NO_DAY)
+        first = first_expiry(again)
+        assert first == (expiries[0].toordinal() if expiries else None)

@@ -300,4 +300,5 @@ def test_the_next_stage_check_is_the_first_of_its_days_after_today(
         since + timedelta(days=2 * window),
         since + timedelta(days=inactive),
     ]
-    assert next_check(state, program) == min((d for d in days if d > now), default=None)
+    expected = min((d for d in days if d > now), default=None)
+    assert next_check(state, program) == (None if expected is None else expected.toordinal())
