@@ -9,6 +9,7 @@ from the project as usual.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -43,6 +44,17 @@ def compiled_tree(quiet: bool = True) -> Path:
     tree = BUILDS / _fingerprint()
     if (tree / ".built").exists():
         return tree
+    BUILDS.mkdir(parents=True, exist_ok=True)
+    # One builder per tree: a second process (a test beside a bench) waits for the first
+    # instead of deleting its half-built folder.
+    with open(BUILDS / f"{tree.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (tree / ".built").exists():
+            _build(tree, quiet)
+    return tree
+
+
+def _build(tree: Path, quiet: bool) -> None:
     building = tree.with_name(tree.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
@@ -67,7 +79,6 @@ def compiled_tree(quiet: bool = True) -> Path:
     (building / ".built").touch()
     shutil.rmtree(tree, ignore_errors=True)
     building.rename(tree)
-    return tree
 
 
 def python_code(tree: Path, code: str) -> list[str]:

@@ -22,14 +22,15 @@ from loyalty.inputs import (
 )
 from loyalty.lots import reversal_order
 from loyalty.program import Program
-from loyalty.rejections import Code, Rejected, check
+from loyalty.rejections import Code, Rejected
 from loyalty.rounding import pro_rata
 from loyalty.state import MemberState, Sale, SegmentCredit
 
 
 def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[ev.DomainEvent]:
     rule = program.earn.purchases
-    check(rule is not None, Code.NO_EARN_RULE, f"{program.name} does not earn on purchases")
+    if rule is None:
+        raise Rejected(Code.NO_EARN_RULE, f"{program.name} does not earn on purchases")
     assert rule is not None
     amount = program.hot.to_base(p.amount, p.currency)
     if amount is None:
@@ -37,9 +38,8 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
             Code.UNSUPPORTED_CURRENCY,
             f"{p.currency} cannot be converted to {program.base_currency}",
         )
-    check(
-        p.sale_id not in state.sales, Code.DUPLICATE_SALE, f"sale {p.sale_id} was already credited"
-    )
+    if p.sale_id in state.sales:
+        raise Rejected(Code.DUPLICATE_SALE, f"sale {p.sale_id} was already credited")
     day = day_of(p.at)
     points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
     gate = daily_gate(state, program, p.event_id, p.at, points, "purchase", ref=p.sale_id)
@@ -88,19 +88,17 @@ def decide_refund(state: MemberState, r: Refund, program: Program) -> list[ev.Do
             f"sale {r.sale_id} is unknown or older than the "
             f"{program.windows.refund_days}-day refund window",
         )
-    check(
-        r.currency is None or r.currency == sale.currency,
-        Code.CURRENCY_MISMATCH,
-        f"refund in {r.currency}, sale in {sale.currency}",
-    )
+    if r.currency is not None and r.currency != sale.currency:
+        raise Rejected(Code.CURRENCY_MISMATCH, f"refund in {r.currency}, sale in {sale.currency}")
     left = sale.amount - sale.refunded
     amount = left if r.amount is None else r.amount
-    check(amount > 0, Code.INVALID_AMOUNT, f"sale {r.sale_id} is already fully refunded")
-    check(
-        amount <= left,
-        Code.REFUND_EXCEEDS_SALE,
-        f"refund of {amount} exceeds the {left} {sale.currency} not yet refunded",
-    )
+    if amount <= 0:
+        raise Rejected(Code.INVALID_AMOUNT, f"sale {r.sale_id} is already fully refunded")
+    if amount > left:
+        raise Rejected(
+            Code.REFUND_EXCEEDS_SALE,
+            f"refund of {amount} exceeds the {left} {sale.currency} not yet refunded",
+        )
     refunded = sale.refunded + amount
     # Cumulative pro rata: the total reversed so far is recomputed, so partial refunds add up
     # to exactly the points earned when the whole sale is refunded.
@@ -140,28 +138,26 @@ def decide_flight(state: MemberState, f: FlightFlown, program: Program) -> list[
 
 def decide_retro_claim(state: MemberState, c: RetroClaim, program: Program) -> list[ev.DomainEvent]:
     age = (c.at.date() - c.flight.flight_date).days
-    check(
-        age >= 0,
-        Code.RETRO_CLAIM_FUTURE_FLIGHT,
-        f"flight date {c.flight.flight_date} is after the claim",
-    )
+    if age < 0:
+        raise Rejected(
+            Code.RETRO_CLAIM_FUTURE_FLIGHT, f"flight date {c.flight.flight_date} is after the claim"
+        )
     window = program.windows.retro_claim_days
-    check(
-        age <= window,
-        Code.RETRO_CLAIM_OUTSIDE_WINDOW,
-        f"flight flown {age} days before the claim; claims are accepted within {window} days",
-    )
+    if age > window:
+        raise Rejected(
+            Code.RETRO_CLAIM_OUTSIDE_WINDOW,
+            f"flight flown {age} days before the claim; claims are accepted within {window} days",
+        )
     return _segment_events(state, c.event_id, "retro_claim", c.flight, c.at, program)
 
 
 def _segment_events(
     state: MemberState, event_id: str, kind: str, flight: Flight, at: datetime, program: Program
 ) -> list[ev.DomainEvent]:
-    check(
-        flight.segment_id not in state.segments,
-        Code.SEGMENT_ALREADY_CREDITED,
-        f"segment {flight.segment_id} was already credited",
-    )
+    if flight.segment_id in state.segments:
+        raise Rejected(
+            Code.SEGMENT_ALREADY_CREDITED, f"segment {flight.segment_id} was already credited"
+        )
     points, credits, promoted = flight_earn(program, state.tier, flight)
     gate = daily_gate(state, program, event_id, at, points, "flight", ref=flight.segment_id)
     events: list[ev.DomainEvent] = [*gate.events]
@@ -187,11 +183,10 @@ def decide_cancellation(
     state: MemberState, c: FlightCancelled, program: Program
 ) -> list[ev.DomainEvent]:
     segment = state.segments.get(c.segment_id)
-    check(
-        segment is not None and not segment.reversed,
-        Code.SEGMENT_NOT_CREDITED,
-        f"segment {c.segment_id} has no credit to reverse",
-    )
+    if segment is None or segment.reversed:
+        raise Rejected(
+            Code.SEGMENT_NOT_CREDITED, f"segment {c.segment_id} has no credit to reverse"
+        )
     assert segment is not None
     events: list[ev.DomainEvent] = []
     if segment.points:
@@ -226,11 +221,11 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
                 f"{a.currency} cannot be converted to {program.base_currency}",
             )
     key = f"{a.partner_id}:{a.partner_txn_id}"
-    check(
-        key not in state.partner_txns,
-        Code.DUPLICATE_PARTNER_TRANSACTION,
-        f"{a.partner_id} transaction {a.partner_txn_id} was already credited",
-    )
+    if key in state.partner_txns:
+        raise Rejected(
+            Code.DUPLICATE_PARTNER_TRANSACTION,
+            f"{a.partner_id} transaction {a.partner_txn_id} was already credited",
+        )
     day = day_of(a.at)
     points, promoted = partner_earn(program, rule, state.tier, a.category, amount, a.points, day)
     gate = daily_gate(

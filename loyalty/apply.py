@@ -9,9 +9,8 @@ from typing import Any
 
 from loyalty import events as ev
 from loyalty.calendar import DAY, iso_day, ordinal_of
-from loyalty.lifecycle import STAGE_VALUES
+from loyalty.lifecycle import EXPLORATION, STAGE_VALUES
 from loyalty.lots import lot_id
-from loyalty.program_status import LifecycleStage
 from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
 
 
@@ -24,7 +23,7 @@ def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
             as_of=event.at,
             attributes=event.attributes,
             earned_tier=event.tier,
-            stage=STAGE_VALUES[LifecycleStage.EXPLORATION],
+            stage=STAGE_VALUES[EXPLORATION],
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} for a member that does not exist")

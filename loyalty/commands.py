@@ -18,7 +18,7 @@ from loyalty.inputs import (
 )
 from loyalty.lots import available_lots, fifo_draws, split_draws
 from loyalty.program import Program
-from loyalty.rejections import Code, Rejected, check
+from loyalty.rejections import Code, Rejected
 from loyalty.retention import check_transfer_allowed
 from loyalty.rounding import to_points
 from loyalty.state import Match, MemberState
@@ -26,7 +26,8 @@ from loyalty.tiers import period_containing
 
 
 def decide_enrol(state: MemberState | None, e: Enrol, program: Program) -> list[ev.DomainEvent]:
-    check(state is None, Code.ALREADY_ENROLLED, f"member {e.member_id} is already enrolled")
+    if state is not None:
+        raise Rejected(Code.ALREADY_ENROLLED, f"member {e.member_id} is already enrolled")
     start, end = period_containing(program, e.enrolled_on, e.at.date())
     return [
         ev.Enrolled(e.member_id, e.at, e.enrolled_on, program.hot.base_tier, e.attributes),
@@ -36,15 +37,15 @@ def decide_enrol(state: MemberState | None, e: Enrol, program: Program) -> list[
 
 def _check_available(state: MemberState, points: int, what: str, at: datetime) -> None:
     available = state.available(earning_day(state, at))
-    check(
-        points <= available,
-        Code.INSUFFICIENT_POINTS,
-        f"{what} needs {points} points, {available} are available",
-    )
+    if points > available:
+        raise Rejected(
+            Code.INSUFFICIENT_POINTS, f"{what} needs {points} points, {available} are available"
+        )
 
 
 def decide_redeem(state: MemberState, r: Redeem, program: Program) -> list[ev.DomainEvent]:
-    check(r.points > 0, Code.INVALID_AMOUNT, "a redemption needs a positive number of points")
+    if r.points <= 0:
+        raise Rejected(Code.INVALID_AMOUNT, "a redemption needs a positive number of points")
     _check_available(state, r.points, f"redemption {r.reward}", r.at)
     return [
         debit(
@@ -69,33 +70,34 @@ def decide_transfer(
     state: MemberState, t: TransferPoints, program: Program
 ) -> list[ev.DomainEvent]:
     rule = program.transfers
-    check(rule.enabled, Code.TRANSFERS_DISABLED, f"{program.name} does not allow transfers")
-    check(t.to_member_id != t.member_id, Code.TRANSFER_TO_SELF, "a member cannot send to itself")
+    if not rule.enabled:
+        raise Rejected(Code.TRANSFERS_DISABLED, f"{program.name} does not allow transfers")
+    if t.to_member_id == t.member_id:
+        raise Rejected(Code.TRANSFER_TO_SELF, "a member cannot send to itself")
     tenure = (t.at.date() - state.enrolled_on).days
-    check(
-        tenure >= rule.min_tenure_days,
-        Code.TRANSFER_UNDER_TENURE,
-        f"member for {tenure} days; transfers need {rule.min_tenure_days}",
-    )
-    check(
-        t.points >= rule.min_points,
-        Code.TRANSFER_BELOW_MINIMUM,
-        f"{t.points} points is below the minimum transfer of {rule.min_points}",
-    )
-    if rule.max_per_transfer is not None:
-        check(
-            t.points <= rule.max_per_transfer,
+    if tenure < rule.min_tenure_days:
+        raise Rejected(
+            Code.TRANSFER_UNDER_TENURE,
+            f"member for {tenure} days; transfers need {rule.min_tenure_days}",
+        )
+    if t.points < rule.min_points:
+        raise Rejected(
+            Code.TRANSFER_BELOW_MINIMUM,
+            f"{t.points} points is below the minimum transfer of {rule.min_points}",
+        )
+    if rule.max_per_transfer is not None and t.points > rule.max_per_transfer:
+        raise Rejected(
             Code.TRANSFER_OVER_CAP,
             f"{t.points} points is above the cap of {rule.max_per_transfer} per transfer",
         )
     year = t.at.year
     if rule.max_per_year is not None:
         sent = state.transfers_out.get(year, 0)
-        check(
-            sent + t.points <= rule.max_per_year,
-            Code.TRANSFER_OVER_YEARLY_CAP,
-            f"{sent} points already sent in {year}; the yearly cap is {rule.max_per_year}",
-        )
+        if sent + t.points > rule.max_per_year:
+            raise Rejected(
+                Code.TRANSFER_OVER_YEARLY_CAP,
+                f"{sent} points already sent in {year}; the yearly cap is {rule.max_per_year}",
+            )
     check_transfer_allowed(state, program, t.at, t.points)
     fee = transfer_fee(program, t.points)
     _check_available(state, t.points + fee, f"transfer of {t.points} + fee {fee}", t.at)
@@ -165,16 +167,16 @@ def decide_status_match(
     today = earning_day(state, s.at)
     if state.last_match_on is not None:
         again = add_months(state.last_match_on, 12 * rules.once_every_years)
-        check(
-            today >= again,
-            Code.MATCH_TOO_RECENT,
-            f"last status match on {state.last_match_on}; the next one from {again}",
+        if today < again:
+            raise Rejected(
+                Code.MATCH_TOO_RECENT,
+                f"last status match on {state.last_match_on}; the next one from {again}",
+            )
+    if program.hot.ranks[state.tier] >= program.hot.ranks[tier]:
+        raise Rejected(
+            Code.ALREADY_AT_TIER,
+            f"member already holds {state.tier}, at or above the matched {tier}",
         )
-    check(
-        program.hot.ranks[state.tier] < program.hot.ranks[tier],
-        Code.ALREADY_AT_TIER,
-        f"member already holds {state.tier}, at or above the matched {tier}",
-    )
     ends_on = today + timedelta(days=rules.challenge_days - 1)
     match = Match(s.event_id, s.competitor, tier, today, ends_on, dict(rules.target))
     return [
@@ -193,13 +195,12 @@ def decide_status_match(
 def decide_adjustment(
     state: MemberState, a: ManualAdjustment, program: Program
 ) -> list[ev.DomainEvent]:
-    check(bool(a.reason.strip()), Code.REASON_REQUIRED, "a manual adjustment needs a reason")
-    check(
-        bool(a.operator_id.strip()),
-        Code.OPERATOR_REQUIRED,
-        "a manual adjustment needs the operator who made it",
-    )
-    check(a.points != 0, Code.INVALID_AMOUNT, "an adjustment of 0 points changes nothing")
+    if not bool(a.reason.strip()):
+        raise Rejected(Code.REASON_REQUIRED, "a manual adjustment needs a reason")
+    if not bool(a.operator_id.strip()):
+        raise Rejected(Code.OPERATOR_REQUIRED, "a manual adjustment needs the operator who made it")
+    if a.points == 0:
+        raise Rejected(Code.INVALID_AMOUNT, "an adjustment of 0 points changes nothing")
     audit = ev.PointsAdjusted(state.member_id, a.at, a.points, a.event_id, a.reason, a.operator_id)
     if a.points > 0:
         return [

@@ -10,16 +10,19 @@ from loyalty import events as ev
 from loyalty.crediting import credit, held_currency
 from loyalty.inputs import DecideHold
 from loyalty.program import Program
-from loyalty.rejections import Code, Rejected, check
+from loyalty.rejections import Code, Rejected
 from loyalty.rounding import pro_rata
 from loyalty.state import Hold, MemberState, Posting
 
 
 def decide_hold(state: MemberState, d: DecideHold, program: Program) -> list[ev.DomainEvent]:
     hold = next((h for h in state.held if h.hold_id == d.hold_id), None)
-    check(hold is not None, Code.UNKNOWN_HOLD, f"no open hold {d.hold_id}")
-    check(bool(d.reason.strip()), Code.REASON_REQUIRED, "a hold decision needs a reason")
-    check(bool(d.operator_id.strip()), Code.OPERATOR_REQUIRED, "a hold decision needs an operator")
+    if hold is None:
+        raise Rejected(Code.UNKNOWN_HOLD, f"no open hold {d.hold_id}")
+    if not bool(d.reason.strip()):
+        raise Rejected(Code.REASON_REQUIRED, "a hold decision needs a reason")
+    if not bool(d.operator_id.strip()):
+        raise Rejected(Code.OPERATOR_REQUIRED, "a hold decision needs an operator")
     if d.decision not in ("release", "reject"):
         raise Rejected(Code.INVALID_DECISION, f"decision {d.decision!r}: release or reject")
     assert hold is not None

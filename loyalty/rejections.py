@@ -53,8 +53,3 @@ class Rejected(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-def check(condition: bool, code: Code, message: str) -> None:
-    if not condition:
-        raise Rejected(code, message)
