@@ -25,19 +25,31 @@ from collections.abc import Iterable
 from datetime import date
 from fractions import Fraction
 from math import ceil
+from typing import Final
 
+from loyalty.calendar import MEMO_LIMIT
 from loyalty.program_status import Grading
 
 Histogram = Counter[int]
 
 
 def period_key(grading: Grading, day: date) -> str:
-    index = (day.month - 1) // grading.period_months + 1
-    # Concatenated, not formatted: called for every credit, and `:02d` goes through sprintf.
-    return str(day.year) + _PERIOD_SUFFIX[index]
+    """The grading period holding `day`, e.g. `2026-P02`. Called for every credit: remembered
+    (a dict, see `loyalty.calendar.MEMO_LIMIT`)."""
+    months = grading.period_months
+    key = (day, months)
+    period = _PERIOD_KEYS.get(key)
+    if period is None:
+        index = (day.month - 1) // months + 1
+        period = str(day.year) + _PERIOD_SUFFIX[index]
+        if len(_PERIOD_KEYS) >= MEMO_LIMIT:
+            _PERIOD_KEYS.clear()
+        _PERIOD_KEYS[key] = period
+    return period
 
 
 _PERIOD_SUFFIX = tuple(f"-P{index:02d}" for index in range(13))
+_PERIOD_KEYS: Final[dict[tuple[date, int], str]] = {}
 
 
 def next_period(grading: Grading, key: str) -> str:

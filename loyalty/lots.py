@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
+from typing import Final
 
+from loyalty.calendar import MEMO_LIMIT
 from loyalty.state import DEBT_LOT, Lot, MemberState
 
 
-@lru_cache(maxsize=65536)
 def lot_id(earned_on: date, unlock_on: date, expires_on: date | None) -> str:
-    """`L<earned>/u<unlock>/x<expiry or never>`: lots with the same dates are one lot."""
-    expiry = expires_on.isoformat() if expires_on else "never"
-    return f"L{earned_on.isoformat()}/u{unlock_on.isoformat()}/x{expiry}"
+    """`L<earned>/u<unlock>/x<expiry or never>`: lots with the same dates are one lot.
+    Remembered (a dict, see `loyalty.calendar.MEMO_LIMIT`): every credit asks for it."""
+    key = (earned_on, unlock_on, expires_on)
+    lid = _LOT_IDS.get(key)
+    if lid is None:
+        expiry = expires_on.isoformat() if expires_on else "never"
+        lid = f"L{earned_on.isoformat()}/u{unlock_on.isoformat()}/x{expiry}"
+        if len(_LOT_IDS) >= MEMO_LIMIT:
+            _LOT_IDS.clear()
+        _LOT_IDS[key] = lid
+    return lid
+
+
+_LOT_IDS: Final[dict[tuple[date, date, date | None], str]] = {}
 
 
 def fifo_draws(lots: Iterable[Lot], points: int) -> tuple[tuple[tuple[str, int], ...], int]:

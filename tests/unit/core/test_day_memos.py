@@ -1,17 +1,24 @@
-"""The day memos (`calendar.moment_of`, the state's `as_of_moment`, `enrolled_ordinal` and
-`activity_ordinal`) answer what `date()` and `toordinal()` answer, whatever was asked before
-and however the fields were reassigned; and they never reach the changelog."""
+"""The day memos (`calendar.moment_of`, the state's `as_of_moment`, `enrolled_ordinal`,
+`activity_ordinal`, a lot's ordinals) answer what `date()` and `toordinal()` answer, whatever
+was asked before and however the fields were reassigned, and never reach the changelog; the
+remembered date arithmetic (`add_months`, `iso_day`, `lot_id`, `period_key`) answers as
+computed afresh, past its bound too."""
 
 from __future__ import annotations
 
 import copy
 import pickle
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.calendar import day_of, moment_of, ordinal_of
+from loyalty import calendar as calendar_module
+from loyalty.calendar import MEMO_LIMIT, add_months, day_of, iso_day, moment_of, ordinal_of
+from loyalty.grading import period_key
+from loyalty.lots import lot_id
+from loyalty.program_status import Band, Grading
 from loyalty.state import (
     NO_DAY,
     Lot,
@@ -28,6 +35,7 @@ _times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
 _days = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
+GRADING = Grading(("home",), "points_earned", (Band("K", "key", Decimal(1)),))
 
 
 @given(st.lists(st.tuples(_times, st.booleans()), min_size=1, max_size=30))
@@ -127,3 +135,28 @@ def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
         assert next_unlock(again, today.toordinal(), pending_days) == min(unlocks, default=NO_DAY)
         first = first_expiry(again)
         assert first == (expiries[0].toordinal() if expiries else None)
+
+
+@given(_days, st.integers(-30, 30), _days, st.one_of(st.none(), _days))
+def test_remembered_date_arithmetic_answers_as_computed_afresh(
+    day: date, months: int, unlock: date, expiry: date | None
+) -> None:
+    import calendar as cal
+
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    expected = date(year, month, min(day.day, cal.monthrange(year, month)[1]))
+    for _ in range(2):  # computed, then remembered
+        assert add_months(day, months) == expected
+        assert iso_day(day) == day.isoformat()
+        assert lot_id(day, unlock, expiry) == (
+            f"L{day.isoformat()}/u{unlock.isoformat()}/x{expiry.isoformat() if expiry else 'never'}"
+        )
+        assert period_key(GRADING, day) == f"{day.year}-P{(day.month - 1) // 3 + 1:02d}"
+
+
+def test_the_memos_stay_bounded_and_right_past_their_limit() -> None:
+    start = date(1900, 1, 1).toordinal()
+    days = [date.fromordinal(start + n) for n in range(MEMO_LIMIT + 1000)]
+    assert [iso_day(d) for d in days] == [d.isoformat() for d in days]
+    assert len(calendar_module._ISO_DAYS) <= MEMO_LIMIT
