@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from edge.program_file import ProgramError, parse_program
 from edge.translate import Undecodable, decode_external
 from loyalty import inputs as i
-from loyalty.identity import digest, digest_v1, key_of
+from loyalty.identity import _frequent_values, _json, _values, digest, digest_v1, key_of
 from loyalty.program import Windows
 from tests.unit.core.world import World, at, make_program, rejected
 
@@ -255,3 +256,61 @@ def test_version_2_tells_inputs_apart_exactly_as_version_1(a: i.Input, b: i.Inpu
     event id left out, a command's retry stamp left out): version 2 must agree with it on
     every pair, from small domains so that equal meanings are drawn often."""
     assert (digest(a) == digest(b)) == (digest_v1(a) == digest_v1(b))  # type: ignore[arg-type]
+
+
+_DECIMALS = _AMOUNTS | st.decimals(allow_nan=False, allow_infinity=False, places=4)
+_FLIGHTS = st.builds(
+    i.Flight,
+    _TEXT,
+    _TEXT,
+    _TEXT,
+    _TEXT,
+    _TEXT,
+    st.dates(),
+    st.integers(0, 20_000),
+    _TEXT,
+    _TEXT,
+    _DECIMALS,
+    _DECIMALS,
+    _DECIMALS,
+    _TEXT,
+)
+_FREQUENT = st.one_of(
+    st.builds(i.Purchase, _TEXT, _TEXT, _WHEN, _TEXT, _TEXT, _DECIMALS, _TEXT, _TEXT),
+    st.builds(i.Refund, _TEXT, _TEXT, _WHEN, _TEXT, st.none() | _DECIMALS, st.none() | _TEXT),
+    st.builds(
+        i.PartnerAccrual,
+        _TEXT,
+        _TEXT,
+        _WHEN,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        st.none() | _DECIMALS,
+        st.none() | _TEXT,
+        st.none() | st.integers(),
+    ),
+    st.builds(i.FlightFlown, _TEXT, _TEXT, _WHEN, _FLIGHTS),
+    st.builds(i.RetroClaim, _TEXT, _TEXT, _WHEN, _FLIGHTS),
+    st.builds(i.FlightCancelled, _TEXT, _TEXT, _WHEN, _TEXT),
+    st.builds(
+        i.Enrol,
+        _TEXT,
+        _TEXT,
+        _WHEN,
+        st.dates(),
+        st.lists(st.tuples(_TEXT, _TEXT), max_size=3).map(tuple),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FREQUENT)
+def test_the_frequent_inputs_written_out_give_the_general_form_s_bytes(inp: i.Input) -> None:
+    """The digest's written-out values for the frequent types (`_frequent_values`) must write
+    exactly the bytes of the general form over the dataclass fields, or persisted digests
+    would stop matching their copies."""
+    fast = _frequent_values(inp)  # type: ignore[arg-type]
+    assert fast is not None
+    general = _values(inp)  # type: ignore[arg-type]
+    assert orjson.dumps(fast, default=_json) == orjson.dumps(general, default=_json)
