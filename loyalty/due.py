@@ -47,7 +47,7 @@ def next_due(state: MemberState, program: Program) -> int | None:
     match = state.match
     if match is not None:
         best = min(best, (match.confirmed_until or match.ends_on).toordinal() + 1)
-    stage_check = next_check(state, program)
+    stage_check = next_check(state, hot)
     if stage_check is not None and stage_check < best:
         best = stage_check
     for hold in state.held:

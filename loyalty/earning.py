@@ -26,14 +26,14 @@ def promotion_multiplier(
     program: Program, source: str, category: str | None, tier: str, on: date
 ) -> Decimal:
     best = ONE
-    for promo in program.hot.promotions:
+    for starts_on, ends_on, applies_to, categories, tiers, multiplier in program.hot.promotions:
         if (
-            promo.starts_on <= on <= promo.ends_on
-            and source in promo.applies_to
-            and (not promo.categories or category in promo.categories)
-            and (not promo.tiers or tier in promo.tiers)
+            starts_on <= on <= ends_on
+            and source in applies_to
+            and (not categories or category in categories)
+            and (not tiers or tier in tiers)
         ):
-            best = max(best, promo.multiplier)
+            best = max(best, multiplier)
     return best
 
 

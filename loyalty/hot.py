@@ -10,14 +10,14 @@ one with its own view.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from loyalty.program_status import Grading
 
 if TYPE_CHECKING:
-    from loyalty.program import Program, Promotion, RuleScreen
+    from loyalty.program import Program, RuleScreen
 
 
 class Hot:
@@ -49,7 +49,14 @@ class Hot:
             program.tier_checks
         )
         self.grading: Grading | None = program.grading
-        self.promotions: tuple[Promotion, ...] = tuple(program.earn.promotions)
+        # Each promotion's terms as a tuple: compiled, the loop unpacks them natively where
+        # reading a promotion's fields is a generic lookup each (every accrual asks).
+        self.promotions: tuple[
+            tuple[date, date, tuple[str, ...], tuple[str, ...], tuple[str, ...], Decimal], ...
+        ] = tuple(
+            (p.starts_on, p.ends_on, tuple(p.applies_to), p.categories, p.tiers, p.multiplier)
+            for p in program.earn.promotions
+        )
         self.rule_screens: tuple[RuleScreen, ...] = program.rule_screens
         self.base_currency: str = program.base_currency
         self.base_tier: str = program.base_tier

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from datetime import date
 from typing import Final
 
+from loyalty.hot import Hot
 from loyalty.program import Program
 from loyalty.program_status import LifecycleStage
 from loyalty.state import (
@@ -87,12 +88,11 @@ def drop_percent(latest: int, previous: int) -> int:
 
 
 def stage_of(
-    state: MemberState, program: Program, now: int, explain: bool = True
+    state: MemberState, rules: Hot, now: int, explain: bool = True
 ) -> tuple[LifecycleStage, str]:
     """The member's stage on day `now` (a day ordinal) and why. The stage is evaluated after
     every event and changes rarely: `explain=False` skips building the reason's text (empty
-    then)."""
-    rules = program.hot
+    then). `rules`: the programme's compiled view (`Program.hot`)."""
     # Day ordinals, not dates: this runs after every input and at every due member.
     enrolled = enrolled_ordinal(state)
     if now - enrolled < rules.exploration_days:
@@ -113,11 +113,10 @@ def stage_of(
     return DEVELOPMENT, why
 
 
-def next_check(state: MemberState, program: Program) -> int | None:
+def next_check(state: MemberState, rules: Hot) -> int | None:
     """The next day (a day ordinal) on which time alone may change the stage: the first after
     the member's day of leaving exploration, a whole window and two without activity, and the
     inactivity limit. In day ordinals (runs after every input and every due member)."""
-    rules = program.hot
     today = as_of_moment(state).ordinal
     enrolled = enrolled_ordinal(state)
     last = activity_ordinal(state)

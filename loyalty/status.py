@@ -100,11 +100,12 @@ def decide_status(
     state: MemberState, program: Program, now: datetime, cause: str
 ) -> list[ev.DomainEvent]:
     events: list[ev.DomainEvent] = []
+    hot = program.hot  # one lookup: `program` is interpreted, `hot` its compiled view
     moment = moment_of(now)
     today = moment.day
     earned = state.earned_tier
     # Only tiers above the earned one can raise it: checking from there down stops early.
-    qualified = qualified_tier(program, state.period_qualifying, earned)
+    qualified = qualified_tier(hot, state.period_qualifying, earned)
     if qualified != earned:
         events.append(ev.EarnedTierRaised(qualified))
         earned = qualified
@@ -141,9 +142,7 @@ def decide_status(
     elif match is not None and match.confirmed_until is not None and today > match.confirmed_until:
         events.append(ev.MatchEnded())
         match_over = True
-    held = held_tier(
-        program, today, earned, state.lifetime_tier, None if match_over else state.match
-    )
+    held = held_tier(hot, today, earned, state.lifetime_tier, None if match_over else state.match)
     if held != state.tier:
         events.append(
             ev.TierChanged(
@@ -155,15 +154,15 @@ def decide_status(
                 _tier_reason(state, program, held, earned, match_over),
             )
         )
-    stage, _ = stage_of(state, program, moment.ordinal, explain=False)
+    stage, _ = stage_of(state, hot, moment.ordinal, explain=False)
     # A StrEnum is its value: compared as a str, without the enum's `value` property (after
     # every input).
     if stage != state.stage:
-        _, why = stage_of(state, program, moment.ordinal)
+        _, why = stage_of(state, hot, moment.ordinal)
         events.append(
             ev.StageChanged(state.member_id, now, state.stage, STAGE_VALUES[stage], cause, why)
         )
-    horizon = moment.ordinal - 2 * program.hot.window_days
+    horizon = moment.ordinal - 2 * hot.window_days
     oldest = oldest_activity(state)
     if oldest is not None and oldest < horizon:
         events.append(ev.ActivityPruned(horizon))

@@ -13,6 +13,7 @@ from typing import Final
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
+from loyalty.hot import Hot
 from loyalty.program import Program
 from loyalty.program_status import PeriodKind
 from loyalty.state import Match, MemberState
@@ -32,10 +33,10 @@ def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[d
     return start, add_months(start, 12) - timedelta(days=1)
 
 
-def qualified_tier(program: Program, credit: dict[str, int], above: str | None = None) -> str:
+def qualified_tier(hot: Hot, credit: dict[str, int], above: str | None = None) -> str:
     """The highest tier any of whose alternatives `credit` meets in full (only tiers above
-    `above` are checked; `above` itself is returned when none of them is met)."""
-    hot = program.hot
+    `above` are checked; `above` itself is returned when none of them is met). `hot`: the
+    programme's compiled view (`Program.hot`)."""
     floor = hot.ranks[above] if above is not None else 0
     gate = hot.upgrade_gates[floor]
     if gate is not None:
@@ -76,7 +77,7 @@ def decide_period_end(
     end = state.period_end
     while end < now.date():
         closed_at = start_of(end + timedelta(days=1))
-        qualified = qualified_tier(program, credit)
+        qualified = qualified_tier(program.hot, credit)
         kept = qualified
         if rules.soft_landing and program.hot.ranks[qualified] < program.hot.ranks[earned] - 1:
             kept = program.hot.tiers[program.hot.ranks[earned] - 1]
@@ -145,9 +146,7 @@ def _lifetime(
     return current
 
 
-def held_tier(
-    program: Program, today: date, earned: str, lifetime: str | None, match: Match | None
-) -> str:
+def held_tier(hot: Hot, today: date, earned: str, lifetime: str | None, match: Match | None) -> str:
     """The tier a member holds: the best of earned, lifetime and a live status match."""
     if not lifetime and match is None:  # most members, after every event: nothing to compare
         return earned
@@ -156,4 +155,4 @@ def held_tier(
         candidates.append(lifetime)
     if match is not None and (match.confirmed_until or match.ends_on) >= today:
         candidates.append(match.tier)
-    return max(candidates, key=program.hot.ranks.__getitem__)
+    return max(candidates, key=hot.ranks.__getitem__)

@@ -48,7 +48,10 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
     assert hot.upgrade_gates == program.upgrade_gates
     assert hot.tier_checks == program.tier_checks
     assert hot.grading == program.grading
-    assert hot.promotions == tuple(program.earn.promotions)
+    assert hot.promotions == tuple(
+        (p.starts_on, p.ends_on, tuple(p.applies_to), p.categories, p.tiers, p.multiplier)
+        for p in program.earn.promotions
+    )
     assert hot.rule_screens == program.rule_screens
     assert hot.member_daily_points == program.velocity.member_daily_points
     assert hot.partner_daily_points == program.velocity.partner_daily_points

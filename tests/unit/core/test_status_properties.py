@@ -259,7 +259,9 @@ def test_the_upgrade_check_with_its_shortcut_equals_the_check_by_definition(
     program: Program, credit: dict[str, int], floor: int
 ) -> None:
     above = program.tiers[min(floor, len(program.tiers) - 1)]
-    assert qualified_tier(program, credit, above) == _tiers_without_gates(program, credit, above)
+    assert qualified_tier(program.hot, credit, above) == _tiers_without_gates(
+        program, credit, above
+    )
 
 
 @common
@@ -301,4 +303,4 @@ def test_the_next_stage_check_is_the_first_of_its_days_after_today(
         since + timedelta(days=inactive),
     ]
     expected = min((d for d in days if d > now), default=None)
-    assert next_check(state, program) == (None if expected is None else expected.toordinal())
+    assert next_check(state, program.hot) == (None if expected is None else expected.toordinal())
