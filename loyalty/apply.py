@@ -11,7 +11,15 @@ from loyalty import events as ev
 from loyalty.calendar import DAY, iso_day, ordinal_of
 from loyalty.lifecycle import EXPLORATION, STAGE_VALUES
 from loyalty.lots import lot_id
-from loyalty.state import DEBT_LOT, Lot, MemberState, Sale, SegmentCredit
+from loyalty.state import (
+    DEBT_LOT,
+    Lot,
+    MemberState,
+    Sale,
+    SegmentCredit,
+    activity_added,
+    activity_pruned,
+)
 
 
 def apply(state: MemberState | None, event: ev.DomainEvent) -> MemberState:
@@ -220,12 +228,14 @@ def record_activity(state: MemberState, on: date) -> None:
     days = state.activity_days
     if days and day not in days and day < next(reversed(days)):
         # Activity days arrive in order (an activity is dated on the member's current day
-        # at the earliest); should one ever not, the dict is re-sorted: window counts
-        # bisect over it (loyalty.lifecycle.window_counts).
+        # at the earliest); should one ever not, the dict is re-sorted: the window counts
+        # slide over it in order (loyalty/activity.py).
         days[day] = 1
         state.activity_days = dict(sorted(days.items()))
+        activity_added(state, day, in_place=False)
     else:
         days[day] = days.get(day, 0) + 1
+        activity_added(state, day, in_place=True)
     if state.oldest_activity is not None and day < state.oldest_activity:
         state.oldest_activity = day
 
@@ -355,6 +365,7 @@ def _activity_pruned(state: MemberState, event: ev.ActivityPruned) -> None:
     for day in [d for d in state.activity_days if d < event.before]:
         del state.activity_days[day]
     state.oldest_activity = None
+    activity_pruned(state)
 
 
 def _rule_fired(state: MemberState, event: ev.RuleFired) -> None:

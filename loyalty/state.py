@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from loyalty.activity import ActivityWindow, window_counts_of
 from loyalty.calendar import Moment, moment_of
 from loyalty.rebuild import rebuilt
 
@@ -284,6 +285,10 @@ class MemberState:
     _activity_ordinal: int = field(default=0, init=False, compare=False, repr=False)
     _period_end_key: date | None = field(default=None, init=False, compare=False, repr=False)
     _period_end_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    # The lifecycle window counts over `activity_days`, slid forward (loyalty/activity.py).
+    _activity_window: ActivityWindow | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
     # restored from the changelog; generated, it was ~5% of a replay's instructions.
@@ -365,6 +370,7 @@ class MemberState:
         self._activity_ordinal = 0
         self._period_end_key = None
         self._period_end_ordinal = 0
+        self._activity_window = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)
@@ -451,3 +457,24 @@ def first_expiry(state: MemberState) -> int | None:
         if lot.remaining > 0 and lot._expires != NO_DAY:
             return lot._expires
     return None
+
+
+def activity_counts(state: MemberState, now: int, window: int) -> tuple[int, int]:
+    """(activities in the latest window, in the previous one) on day `now` (a day ordinal),
+    windows of `window` days (loyalty/activity.py)."""
+    memo, counts = window_counts_of(state.activity_days, window, state._activity_window, now)
+    state._activity_window = memo
+    return counts
+
+
+def activity_added(state: MemberState, day: int, in_place: bool) -> None:
+    """`activity_days` gained one activity on `day` (in the same dict if `in_place`): the
+    window follows, or is dropped to be rebuilt."""
+    memo = state._activity_window
+    if memo is not None and not (in_place and memo.added(day)):
+        state._activity_window = None
+
+
+def activity_pruned(state: MemberState) -> None:
+    """Days were removed from `activity_days`: the window is rebuilt when next asked."""
+    state._activity_window = None
