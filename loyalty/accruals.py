@@ -31,7 +31,6 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     rule = program.earn.purchases
     if rule is None:
         raise Rejected(Code.NO_EARN_RULE, f"{program.name} does not earn on purchases")
-    assert rule is not None
     amount = program.hot.to_base(p.amount, p.currency)
     if amount is None:
         raise Rejected(
@@ -187,7 +186,6 @@ def decide_cancellation(
         raise Rejected(
             Code.SEGMENT_NOT_CREDITED, f"segment {c.segment_id} has no credit to reverse"
         )
-    assert segment is not None
     events: list[ev.DomainEvent] = []
     if segment.points:
         events.append(

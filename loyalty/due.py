@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from loyalty import events as ev
-from loyalty.calendar import add_months, day_of, start_of
+from loyalty.calendar import add_months, moment_of, start_of
 from loyalty.holds import settle_hold
 from loyalty.hot import Hot
 from loyalty.lifecycle import next_check
@@ -22,6 +22,7 @@ from loyalty.state import (
     MemberState,
     Posting,
     as_of_moment,
+    expired_lots,
     first_expiry,
     next_unlock,
     period_end_ordinal,
@@ -80,17 +81,19 @@ def due_changes(
 ) -> list[ev.DomainEvent]:
     """`decide_due` but the member's time moving (`TimeAdvanced`): often there is nothing
     else (a pending lot unlocks, a stage check day comes)."""
-    day = day_of(now)
+    moment = moment_of(now)
+    day, today = moment.day, moment.ordinal
     events: list[ev.DomainEvent] = []
-    if state.period_end is not None and state.period_end < day:
+    period_end = period_end_ordinal(state)
+    if period_end is not None and period_end < today:
         events += decide_period_end(state, program, now, cause)
     hot = program.hot
     expiring: list[tuple[str, int, date]] = []
     if hot.expires_after_earning:
         expiring = [
             (lot.lot_id, lot.remaining, lot.expires_on)
-            for lot in state.lots
-            if lot.remaining > 0 and lot.expires_on is not None and lot.expires_on <= day
+            for lot in expired_lots(state, today)
+            if lot.expires_on is not None  # always: expired lots have an expiry (for mypy)
         ]
     elif hot.expires_on_inactivity and state.last_activity_on is not None:
         inactive_from = add_months(state.last_activity_on, hot.expiry_months)

@@ -25,7 +25,6 @@ def decide_hold(state: MemberState, d: DecideHold, program: Program) -> list[ev.
         raise Rejected(Code.OPERATOR_REQUIRED, "a hold decision needs an operator")
     if d.decision not in ("release", "reject"):
         raise Rejected(Code.INVALID_DECISION, f"decision {d.decision!r}: release or reject")
-    assert hold is not None
     outcome = "released" if d.decision == "release" else "rejected"
     return settle_hold(
         state,

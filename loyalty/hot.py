@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from loyalty.program_status import Grading
+from loyalty.program_status import Grading, RetentionRule
 
 if TYPE_CHECKING:
-    from loyalty.program import Program, RuleScreen
+    from loyalty.program import Program
 
 
 class Hot:
@@ -57,12 +57,15 @@ class Hot:
             (p.starts_on, p.ends_on, tuple(p.applies_to), p.categories, p.tiers, p.multiplier)
             for p in program.earn.promotions
         )
-        self.rule_screens: tuple[RuleScreen, ...] = program.rule_screens
         self.base_currency: str = program.base_currency
         self.base_tier: str = program.base_tier
         self.fx_rates: dict[str, Decimal] = dict(program.fx_rates)
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points
+        top = len(program.tiers) - 1
+        self.rule_checks: tuple[RuleCheck, ...] = tuple(
+            RuleCheck(rule, self.ranks, top, self.base_tier) for rule in program.retention_rules
+        )
 
     def to_base(self, amount: Decimal, currency: str) -> Decimal | None:
         """`amount` in the base currency, or None if the currency is not convertible (here,
@@ -71,3 +74,28 @@ class Hot:
             return amount
         rate = self.fx_rates.get(currency)
         return None if rate is None else amount * rate
+
+
+class RuleCheck:
+    """A retention rule's condition as native values, in the order `loyalty.retention`
+    tests them after every input: the screens (input types it waits for, stages, the tier
+    ranks) and then the rest. Read from the compiled rulebook, each is a native field where
+    the condition's own fields are generic lookups."""
+
+    def __init__(
+        self, rule: RetentionRule, ranks: dict[str, int], top: int, base_tier: str
+    ) -> None:
+        when = rule.when
+        self.rule = rule
+        self.rule_id: str = rule.id
+        self.cooldown_days: int = rule.cooldown_days
+        self.only_after: tuple[str, ...] = tuple(rule.only_after)
+        self.stages: tuple[str, ...] = tuple(when.stage_in)
+        self.least: int = 0 if when.tier_at_least is None else ranks[when.tier_at_least]
+        self.most: int = top if when.tier_at_most is None else ranks[when.tier_at_most]
+        self.tenure_days: int | None = when.tenure_days_at_least
+        self.inactive_days: int | None = when.inactive_days_at_least
+        self.periods: int | None = when.periods_at_tier_at_least
+        self.periods_tier: str = when.tier_at_least or base_tier
+        self.balance: int | None = when.balance_at_least
+        self.drop_percent: int | None = when.activity_drop_percent_at_least

@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
 Source = Literal["purchase", "flight", "partner"]
 SOURCES: tuple[Source, ...] = ("purchase", "flight", "partner")
-# A retention rule's first tests, precompiled (`Program.rule_screens`): the rule, the input
-# types it waits for, the stages it needs, its lowest and highest tier rank.
-RuleScreen = tuple[RetentionRule, tuple[str, ...], tuple[str, ...], int, int]
 
 
 def _non_negative(prefix: str = "", **values: Decimal | int | None) -> None:
@@ -455,23 +452,6 @@ class Program:
                     least[currency] = min(minimum, least.get(currency, minimum))
             gates.append(None if open_ended else tuple(least.items()))
         return tuple(gates)
-
-    @cached_property
-    def rule_screens(self) -> tuple[RuleScreen, ...]:
-        """Per retention rule, its cheapest tests precompiled, as they are screened after every
-        input: the input types it waits for, the stages it needs, the lowest and highest tier
-        rank (`loyalty.retention.decide_rules`)."""
-        top = len(self.tiers) - 1
-        return tuple(
-            (
-                rule,
-                tuple(rule.only_after),
-                tuple(rule.when.stage_in),
-                0 if rule.when.tier_at_least is None else self.rank(rule.when.tier_at_least),
-                top if rule.when.tier_at_most is None else self.rank(rule.when.tier_at_most),
-            )
-            for rule in self.retention_rules
-        )
 
     def rank(self, tier: str) -> int:
         return self.ranks[tier]

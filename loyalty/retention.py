@@ -11,15 +11,16 @@ A rule fires when its condition holds and it has not fired within `cooldown_days
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from loyalty import events as ev
 from loyalty.calendar import day_of
+from loyalty.hot import RuleCheck
 from loyalty.lifecycle import drop_percent, window_counts
 from loyalty.program import Program
 from loyalty.program_status import Condition, RetentionRule, RuleAction
 from loyalty.rejections import Code, Rejected
-from loyalty.state import MemberState
+from loyalty.state import MemberState, activity_counts
 
 
 def holds(condition: Condition, state: MemberState, program: Program, now: datetime) -> bool:
@@ -63,26 +64,27 @@ def decide_rules(
 ) -> list[ev.DomainEvent]:
     events: list[ev.DomainEvent] = []
     hot = program.hot
-    screens = hot.rule_screens
-    if not screens:
+    checks = hot.rule_checks
+    if not checks:
         return events
     today = day_of(now)
     rank = hot.ranks[state.tier]
     stage = state.stage
     # The screens are `holds`' first tests, precompiled: most rules stop there for most
     # members, without reading the programme's objects.
-    for rule, only_after, stages, least, most in screens:
-        if only_after and input_type not in only_after:
+    for check in checks:
+        if check.only_after and input_type not in check.only_after:
             continue
-        if stages and stage not in stages:
+        if check.stages and stage not in check.stages:
             continue
-        if rank < least or rank > most:
+        if rank < check.least or rank > check.most:
             continue
-        last = state.rules_fired.get(rule.id)
-        if last is not None and (today - last).days < rule.cooldown_days:
+        last = state.rules_fired.get(check.rule_id)
+        if last is not None and (today - last).days < check.cooldown_days:
             continue
-        if not holds(rule.when, state, program, now):
+        if not _rest_holds(check, state, hot.window_days, today):
             continue
+        rule = check.rule
         events.append(
             ev.RuleFired(
                 state.member_id,
@@ -95,6 +97,25 @@ def decide_rules(
             )
         )
     return events
+
+
+def _rest_holds(check: RuleCheck, state: MemberState, window: int, today: date) -> bool:
+    """`holds` past the screened tests (stage and tier), from the check's native values."""
+    if check.tenure_days is not None and (today - state.enrolled_on).days < check.tenure_days:
+        return False
+    if check.inactive_days is not None:
+        idle = (today - (state.last_activity_on or state.enrolled_on)).days
+        if idle < check.inactive_days:
+            return False
+    if check.periods is not None and state.periods_at.get(check.periods_tier, 0) < check.periods:
+        return False
+    if check.balance is not None and state.balance < check.balance:
+        return False
+    if check.drop_percent is not None:
+        latest, previous = activity_counts(state, today.toordinal(), window)
+        if drop_percent(latest, previous) < check.drop_percent:
+            return False
+    return True
 
 
 def _describe(rule: RetentionRule, state: MemberState) -> str:

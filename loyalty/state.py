@@ -450,6 +450,11 @@ def next_unlock(state: MemberState, today: int, pending_days: int) -> int:
     return best
 
 
+def expired_lots(state: MemberState, today: int) -> list[Lot]:
+    """The live lots whose expiry day (a day ordinal) is `today` or before, in order."""
+    return [lot for lot in state.lots if lot.remaining > 0 and lot._expires <= today]
+
+
 def first_expiry(state: MemberState) -> int | None:
     """The expiry day of the first live lot that expires: the next one when expiry follows
     earning (lots are oldest first)."""

@@ -26,6 +26,7 @@ from loyalty.state import (
     activity_ordinal,
     as_of_moment,
     enrolled_ordinal,
+    expired_lots,
     first_expiry,
     next_unlock,
 )
@@ -135,6 +136,11 @@ def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
         assert next_unlock(again, today.toordinal(), pending_days) == min(unlocks, default=NO_DAY)
         first = first_expiry(again)
         assert first == (expiries[0].toordinal() if expiries else None)
+        assert [lot.lot_id for lot in expired_lots(again, today.toordinal())] == [
+            lot.lot_id
+            for lot in lots
+            if lot.remaining > 0 and lot.expires_on is not None and lot.expires_on <= today
+        ]
 
 
 @given(_days, st.integers(-30, 30), _days, st.one_of(st.none(), _days))

@@ -52,7 +52,41 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
         (p.starts_on, p.ends_on, tuple(p.applies_to), p.categories, p.tiers, p.multiplier)
         for p in program.earn.promotions
     )
-    assert hot.rule_screens == program.rule_screens
+    assert [
+        (
+            c.rule,
+            c.rule_id,
+            c.cooldown_days,
+            c.only_after,
+            c.stages,
+            c.least,
+            c.most,
+            c.tenure_days,
+            c.inactive_days,
+            c.periods,
+            c.periods_tier,
+            c.balance,
+            c.drop_percent,
+        )
+        for c in hot.rule_checks
+    ] == [
+        (
+            r,
+            r.id,
+            r.cooldown_days,
+            tuple(r.only_after),
+            tuple(r.when.stage_in),
+            program.rank(r.when.tier_at_least) if r.when.tier_at_least else 0,
+            program.rank(r.when.tier_at_most) if r.when.tier_at_most else len(program.tiers) - 1,
+            r.when.tenure_days_at_least,
+            r.when.inactive_days_at_least,
+            r.when.periods_at_tier_at_least,
+            r.when.tier_at_least or program.base_tier,
+            r.when.balance_at_least,
+            r.when.activity_drop_percent_at_least,
+        )
+        for r in program.retention_rules
+    ]
     assert hot.member_daily_points == program.velocity.member_daily_points
     assert hot.partner_daily_points == program.velocity.partner_daily_points
     assert hot.base_currency == program.base_currency
