@@ -288,7 +288,7 @@ _FREQUENT = st.one_of(
         _TEXT,
         st.none() | _DECIMALS,
         st.none() | _TEXT,
-        st.none() | st.integers(),
+        st.none() | st.integers(-(10**9), 10**9),  # the wire bounds points (schemas.events)
     ),
     st.builds(i.FlightFlown, _TEXT, _TEXT, _WHEN, _FLIGHTS),
     st.builds(i.RetroClaim, _TEXT, _TEXT, _WHEN, _FLIGHTS),
