@@ -8,13 +8,15 @@ when the member's turn comes (8% of the rulebook's time, py-spy, for 2% of its i
 `ActivityWindow` mirrors `MemberState.activity_days` (ascending days) in two lists and keeps
 three positions in them, for `now - 2W`, `now - W` and `now`, with the two sums between. As
 `now` moves forward the positions only move forward, so a call reads a few days, not all of
-them. A new activity on the newest day or after it updates the sums in place. Anything else
-(time going back, an activity dated before the newest day, pruning, another dict) rebuilds
-from the dict on the next call: the result is always the fresh count's
-(tests/unit/core/test_activity_window.py).
+them. A new activity on the newest day or after it, and pruning of days that have left both
+windows, update it in place. Anything else (time going back, an activity dated before the
+newest day, other pruning, another dict) rebuilds from the dict on the next call: the result
+is always the fresh count's (tests/unit/core/test_activity_window.py).
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left
 
 _BEFORE_TIME = -(1 << 62)  # a `now` before every day: nothing counted yet
 
@@ -81,6 +83,20 @@ class ActivityWindow:
         # A new newest day: the next call's advance takes it in, wherever it falls.
         days.append(day)
         self.counts.append(1)
+        return True
+
+    def pruned(self, before: int) -> bool:
+        """The source dropped its days before `before`. In place when they had all left both
+        windows already (pruning follows the windows: the usual case); False otherwise."""
+        days = self.days
+        drop = bisect_left(days, before)
+        if drop > self.first:
+            return False
+        del days[:drop]
+        del self.counts[:drop]
+        self.first -= drop
+        self.middle -= drop
+        self.end -= drop
         return True
 
 

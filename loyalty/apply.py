@@ -365,7 +365,7 @@ def _activity_pruned(state: MemberState, event: ev.ActivityPruned) -> None:
     for day in [d for d in state.activity_days if d < event.before]:
         del state.activity_days[day]
     state.oldest_activity = None
-    activity_pruned(state)
+    activity_pruned(state, event.before)
 
 
 def _rule_fired(state: MemberState, event: ev.RuleFired) -> None:

@@ -480,6 +480,9 @@ def activity_added(state: MemberState, day: int, in_place: bool) -> None:
         state._activity_window = None
 
 
-def activity_pruned(state: MemberState) -> None:
-    """Days were removed from `activity_days`: the window is rebuilt when next asked."""
-    state._activity_window = None
+def activity_pruned(state: MemberState, before: int) -> None:
+    """The days before `before` were removed from `activity_days`: the window follows, or is
+    dropped to be rebuilt."""
+    memo = state._activity_window
+    if memo is not None and not memo.pruned(before):
+        state._activity_window = None
