@@ -20,6 +20,21 @@ _ZERO = Decimal(0)
 NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "never"
 
 
+class DayMemo:
+    """A date's day ordinal, remembered while asked about the same date object (a state's
+    dates are replaced, never changed: identity is the test)."""
+
+    def __init__(self) -> None:
+        self.key: date | None = None
+        self.ordinal = 0
+
+    def of(self, day: date) -> int:
+        if self.key is not day:
+            self.ordinal = day.toordinal()
+            self.key = day
+        return self.ordinal
+
+
 @dataclass(slots=True, init=False)
 class Lot:
     """Points earned together: same earning day, unlock day and expiry day."""
@@ -279,12 +294,9 @@ class MemberState:
     # orjson leaves out fields named with `_`, so the changelog does not hold them, and
     # equality ignores them.
     _as_of_moment: Moment | None = field(default=None, init=False, compare=False, repr=False)
-    _enrolled_key: date | None = field(default=None, init=False, compare=False, repr=False)
-    _enrolled_ordinal: int = field(default=0, init=False, compare=False, repr=False)
-    _activity_key: date | None = field(default=None, init=False, compare=False, repr=False)
-    _activity_ordinal: int = field(default=0, init=False, compare=False, repr=False)
-    _period_end_key: date | None = field(default=None, init=False, compare=False, repr=False)
-    _period_end_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    _enrolled_day: DayMemo = field(init=False, compare=False, repr=False)
+    _activity_day: DayMemo = field(init=False, compare=False, repr=False)
+    _period_end_day: DayMemo = field(init=False, compare=False, repr=False)
     # The lifecycle window counts over `activity_days`, slid forward (loyalty/activity.py).
     _activity_window: ActivityWindow | None = field(
         default=None, init=False, compare=False, repr=False
@@ -364,12 +376,9 @@ class MemberState:
         self.rules_fired = {} if rules_fired is None else rules_fired
         self.version = version
         self._as_of_moment = None
-        self._enrolled_key = None
-        self._enrolled_ordinal = 0
-        self._activity_key = None
-        self._activity_ordinal = 0
-        self._period_end_key = None
-        self._period_end_ordinal = 0
+        self._enrolled_day = DayMemo()
+        self._activity_day = DayMemo()
+        self._period_end_day = DayMemo()
         self._activity_window = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
@@ -407,33 +416,20 @@ def as_of_moment(state: MemberState) -> Moment:
 
 
 def enrolled_ordinal(state: MemberState) -> int:
-    """`enrolled_on.toordinal()` (memoised on the state, by identity)."""
-    if state._enrolled_key is not state.enrolled_on:
-        state._enrolled_ordinal = state.enrolled_on.toordinal()
-        state._enrolled_key = state.enrolled_on
-    return state._enrolled_ordinal
+    """`enrolled_on.toordinal()` (memoised on the state)."""
+    return state._enrolled_day.of(state.enrolled_on)
 
 
 def activity_ordinal(state: MemberState) -> int | None:
     """`last_activity_on.toordinal()`, None without activity (memoised on the state)."""
     last = state.last_activity_on
-    if last is None:
-        return None
-    if state._activity_key is not last:
-        state._activity_ordinal = last.toordinal()
-        state._activity_key = last
-    return state._activity_ordinal
+    return None if last is None else state._activity_day.of(last)
 
 
 def period_end_ordinal(state: MemberState) -> int | None:
     """`period_end.toordinal()`, None before a period opens (memoised on the state)."""
     end = state.period_end
-    if end is None:
-        return None
-    if state._period_end_key is not end:
-        state._period_end_ordinal = end.toordinal()
-        state._period_end_key = end
-    return state._period_end_ordinal
+    return None if end is None else state._period_end_day.of(end)
 
 
 def next_unlock(state: MemberState, today: int, pending_days: int) -> int:

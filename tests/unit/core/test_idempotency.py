@@ -220,21 +220,24 @@ def test_a_copy_of_an_input_remembered_under_a_version_1_digest_is_a_duplicate()
 _AMOUNTS = st.sampled_from([Decimal("100"), Decimal("100.0"), Decimal("1E+2"), Decimal("100.5")])
 _WHEN = st.sampled_from([at(1), at(1, 13), datetime(2026, 1, 2, 12, 0, 0, 5, tzinfo=UTC)])
 _TEXT = st.sampled_from(["a", "b", "1E+2", "100", ""])
+
+
+def _partner_accruals(
+    amounts: st.SearchStrategy[Decimal], points: st.SearchStrategy[int]
+) -> st.SearchStrategy[i.PartnerAccrual]:
+    return st.builds(
+        i.PartnerAccrual,
+        *(_TEXT, _TEXT, _WHEN, _TEXT, _TEXT, _TEXT),
+        st.none() | amounts,
+        st.none() | _TEXT,
+        st.none() | points,
+    )
+
+
 _INPUTS = st.one_of(
     st.builds(i.Purchase, _TEXT, _TEXT, _WHEN, _TEXT, _TEXT, _AMOUNTS, _TEXT, _TEXT),
     st.builds(i.Refund, _TEXT, _TEXT, _WHEN, _TEXT, st.none() | _AMOUNTS, st.none() | _TEXT),
-    st.builds(
-        i.PartnerAccrual,
-        _TEXT,
-        _TEXT,
-        _WHEN,
-        _TEXT,
-        _TEXT,
-        _TEXT,
-        st.none() | _AMOUNTS,
-        st.none() | _TEXT,
-        st.none() | st.sampled_from([0, 1, 100]),
-    ),
+    _partner_accruals(_AMOUNTS, st.sampled_from([0, 1, 100])),
     st.builds(i.FlightFlown, _TEXT, _TEXT, _WHEN, st.builds(_flight, _AMOUNTS)),
     st.builds(
         i.Enrol,
@@ -278,18 +281,7 @@ _FLIGHTS = st.builds(
 _FREQUENT = st.one_of(
     st.builds(i.Purchase, _TEXT, _TEXT, _WHEN, _TEXT, _TEXT, _DECIMALS, _TEXT, _TEXT),
     st.builds(i.Refund, _TEXT, _TEXT, _WHEN, _TEXT, st.none() | _DECIMALS, st.none() | _TEXT),
-    st.builds(
-        i.PartnerAccrual,
-        _TEXT,
-        _TEXT,
-        _WHEN,
-        _TEXT,
-        _TEXT,
-        _TEXT,
-        st.none() | _DECIMALS,
-        st.none() | _TEXT,
-        st.none() | st.integers(-(10**9), 10**9),  # the wire bounds points (schemas.events)
-    ),
+    _partner_accruals(_DECIMALS, st.integers(-(10**9), 10**9)),  # the wire's bounds
     st.builds(i.FlightFlown, _TEXT, _TEXT, _WHEN, _FLIGHTS),
     st.builds(i.RetroClaim, _TEXT, _TEXT, _WHEN, _FLIGHTS),
     st.builds(i.FlightCancelled, _TEXT, _TEXT, _WHEN, _TEXT),
