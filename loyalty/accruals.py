@@ -66,11 +66,15 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
 
 
 def purchase_bonus(state: MemberState, program: Program, day: date) -> int:
+    # Only the first two purchases can earn a bonus: the programme's bonuses are read then.
+    purchases = state.purchases
+    if purchases > 1:
+        return 0
     welcome, activation = program.earn.welcome_bonus, program.earn.activation_bonus
-    if state.purchases == 0 and welcome:
+    if purchases == 0 and welcome:
         return welcome.points
     if (
-        state.purchases == 1
+        purchases == 1
         and activation
         and state.first_purchase_on is not None
         and (day - state.first_purchase_on).days <= (activation.within_days or 0)

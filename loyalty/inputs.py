@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from loyalty.calendar import iso_day
+
 
 @dataclass(slots=True)
 class Enrol:
@@ -65,9 +67,11 @@ class Flight:
 
     @property
     def segment_id(self) -> str:
+        # The day's text remembered (`iso_day`): `isoformat()` from compiled code is a generic
+        # method call formatting through sprintf, and a flight asks for its segment id twice.
         return (
             f"{self.booking_ref}:{self.carrier}{self.flight_number}:"
-            f"{self.flight_date.isoformat()}:{self.origin}-{self.destination}"
+            f"{iso_day(self.flight_date)}:{self.origin}-{self.destination}"
         )
 
 
