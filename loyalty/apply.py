@@ -232,10 +232,9 @@ def record_activity(state: MemberState, on: date) -> None:
         # slide over it in order (loyalty/activity.py).
         days[day] = 1
         state.activity_days = dict(sorted(days.items()))
-        activity_added(state, day, in_place=False)
     else:
         days[day] = days.get(day, 0) + 1
-        activity_added(state, day, in_place=True)
+        activity_added(state, day)
     if state.oldest_activity is not None and day < state.oldest_activity:
         state.oldest_activity = day
 

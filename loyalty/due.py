@@ -52,8 +52,8 @@ def next_due(state: MemberState, program: Program) -> int | None:
     if stage_check is not None and stage_check < best:
         best = stage_check
     for hold in state.held:
-        if hold.expires_on is not None and hold.expires_on.toordinal() < best:
-            best = hold.expires_on.toordinal()
+        if hold.expires_on is not None:
+            best = min(best, hold.expires_on.toordinal())
     return None if best == NO_DAY else best
 
 

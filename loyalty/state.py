@@ -468,11 +468,12 @@ def activity_counts(state: MemberState, now: int, window: int) -> tuple[int, int
     return counts
 
 
-def activity_added(state: MemberState, day: int, in_place: bool) -> None:
-    """`activity_days` gained one activity on `day` (in the same dict if `in_place`): the
-    window follows, or is dropped to be rebuilt."""
+def activity_added(state: MemberState, day: int) -> None:
+    """`activity_days` gained one activity on `day`, in place: the window follows, or is
+    dropped to be rebuilt. (A new dict needs no call: the window mirrors its dict by
+    identity and rebuilds for another.)"""
     memo = state._activity_window
-    if memo is not None and not (in_place and memo.added(day)):
+    if memo is not None and not memo.added(day):
         state._activity_window = None
 
 
