@@ -361,10 +361,23 @@ def _stage(state: MemberState, event: ev.StageChanged) -> None:
 
 
 def _activity_pruned(state: MemberState, event: ev.ActivityPruned) -> None:
-    for day in [d for d in state.activity_days if d < event.before]:
-        del state.activity_days[day]
-    state.oldest_activity = None
-    activity_pruned(state, event.before)
+    # The days are ascending (`record_activity` keeps them so, the codec restores them
+    # sorted): the pruned ones are a prefix, and the first day kept is the new oldest. Walking
+    # the prefix only, not every day, and not `min` over them afterwards: a busy member holds
+    # two lifecycle windows of days, pruned at most clocks (~4% of a replay's instructions).
+    days = state.activity_days
+    before = event.before
+    gone: list[int] = []
+    oldest: int | None = None
+    for day in days:
+        if day >= before:
+            oldest = day
+            break
+        gone.append(day)
+    for day in gone:
+        del days[day]
+    state.oldest_activity = oldest
+    activity_pruned(state, before)
 
 
 def _rule_fired(state: MemberState, event: ev.RuleFired) -> None:

@@ -537,6 +537,9 @@ class Book:
         grading = self.program.grading
         assert grading is not None
         out: list[tuple[str, ev.DomainEvent]] = []
+        # A segment's thresholds as text once, not per member whose class changes (the
+        # `repr` of a list is a generic call).
+        shown = {segment: str(limit) for segment, limit in limits.items()}
         for member_id in sorted(self.members):
             state = self.members[member_id]
             segment = segment_of(grading, state.attributes)
@@ -544,9 +547,8 @@ class Book:
             band = band_for(grading, limits[segment], volume, segment in ranked)
             code = class_code(segment, band)
             if code != state.class_code:
-                reason = (
-                    f"{period}: volume {volume} in segment {segment}; thresholds {limits[segment]}"
-                )
+                limit_text = shown[segment]
+                reason = f"{period}: volume {volume} in segment {segment}; thresholds {limit_text}"
                 self._apply(
                     state,
                     [ev.ClassChanged(member_id, now, state.class_code, code, cause, reason)],

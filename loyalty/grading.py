@@ -70,8 +70,21 @@ def periods_from(grading: Grading, first: str, until: str) -> list[str]:
 
 
 def segment_of(grading: Grading, attributes: tuple[tuple[str, str], ...]) -> str:
-    values = dict(attributes)
-    return ".".join(values.get(name, "-") for name in grading.segment_by)
+    """The member's segment, e.g. `DE` or `DE.gold` (`-` for a missing attribute). Asked
+    twice per member at every grading: remembered per attribute set (a dict, see
+    `loyalty.calendar.MEMO_LIMIT`), as members share a few."""
+    key = (grading.segment_by, attributes)
+    segment = _SEGMENTS.get(key)
+    if segment is None:
+        values = dict(attributes)
+        segment = ".".join([values.get(name, "-") for name in grading.segment_by])
+        if len(_SEGMENTS) >= MEMO_LIMIT:
+            _SEGMENTS.clear()
+        _SEGMENTS[key] = segment
+    return segment
+
+
+_SEGMENTS: Final[dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], str]] = {}
 
 
 def merge(histograms: Iterable[Histogram]) -> Histogram:
@@ -110,10 +123,14 @@ def _volume_at_rank(volumes: list[tuple[int, int]], rank: int) -> int:
 def band_for(grading: Grading, limits: list[int | None], volume: int, ranked: bool) -> str:
     if not ranked:
         return grading.default_band
-    for band, limit in zip(grading.bands, limits, strict=False):
+    bands = grading.bands
+    # By index, not `zip(...)`: compiled, a call with a keyword goes the generic way, and
+    # this runs for every member at every grading. `limits` has one entry fewer than bands.
+    for index in range(min(len(bands), len(limits))):
+        limit = limits[index]
         if limit is not None and volume >= limit:
-            return band.code
-    return grading.bands[-1].code
+            return bands[index].code
+    return bands[-1].code
 
 
 def class_code(segment: str, band: str) -> str:

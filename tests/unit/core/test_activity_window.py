@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from loyalty import events as ev
 from loyalty.apply import apply
+from loyalty.lifecycle import oldest_activity
 from loyalty.state import MemberState, activity_counts
 from streams.state_codec import decode, encode
 
@@ -62,5 +63,7 @@ def test_the_window_counts_are_a_fresh_count_after_any_history(
         else:
             now += value
             assert activity_counts(state, now, window) == _fresh(state.activity_days, now, window)
+        # Pruning walks the ascending days' prefix and keeps the oldest in step.
+        assert oldest_activity(state) == min(state.activity_days, default=None)
     for later in (now, now + window, now + 3 * window, now - window):
         assert activity_counts(state, later, window) == _fresh(state.activity_days, later, window)

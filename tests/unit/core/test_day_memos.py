@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty import calendar as calendar_module
+from loyalty import grading as grading_module
 from loyalty.calendar import MEMO_LIMIT, add_months, day_of, iso_day, moment_of, ordinal_of
-from loyalty.grading import period_key
+from loyalty.grading import period_key, segment_of
 from loyalty.lots import lot_id
 from loyalty.program_status import Band, Grading
 from loyalty.state import (
@@ -166,3 +167,25 @@ def test_the_memos_stay_bounded_and_right_past_their_limit() -> None:
     days = [date.fromordinal(start + n) for n in range(MEMO_LIMIT + 1000)]
     assert [iso_day(d) for d in days] == [d.isoformat() for d in days]
     assert len(calendar_module._ISO_DAYS) <= MEMO_LIMIT
+
+
+_ATTRIBUTE = st.text("abDE-", min_size=0, max_size=3)
+
+
+@given(
+    st.lists(st.sampled_from(["home", "tier", "x"]), min_size=1, max_size=3, unique=True),
+    st.dictionaries(st.sampled_from(["home", "tier", "y"]), _ATTRIBUTE, max_size=3),
+)
+def test_a_remembered_segment_is_the_segment_built_afresh(
+    segment_by: list[str], attributes: dict[str, str]
+) -> None:
+    grading = Grading(tuple(segment_by), "points_earned", (Band("K", "key", Decimal(1)),))
+    pairs = tuple(attributes.items())
+    for _ in range(2):  # computed, then remembered
+        assert segment_of(grading, pairs) == ".".join(attributes.get(n, "-") for n in segment_by)
+
+
+def test_the_segment_memo_stays_bounded_and_right_past_its_limit() -> None:
+    markets = [(("home", f"M{n}"),) for n in range(MEMO_LIMIT + 1000)]
+    assert [segment_of(GRADING, m) for m in markets] == [m[0][1] for m in markets]
+    assert len(grading_module._SEGMENTS) <= MEMO_LIMIT
