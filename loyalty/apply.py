@@ -84,11 +84,21 @@ def credit_lot(
 def _debited(state: MemberState, event: ev.PointsDebited) -> None:
     takes = dict(event.draws)
     if takes:
+        # Lot ids are unique in a member's lots, so the walk stops at the last lot drawn
+        # from (FIFO draws take the oldest, first in the list), and the list is rebuilt only
+        # when a lot emptied: a busy member holds hundreds of lots.
+        left = sum(1 for take in takes.values() if take)
+        emptied = False
         for lot in state.lots:
+            if not left:
+                break
             take = takes.get(lot.lot_id)
             if take:
                 lot.remaining -= take
-        state.lots = [lot for lot in state.lots if lot.remaining != 0]
+                emptied = emptied or lot.remaining == 0
+                left -= 1
+        if emptied:
+            state.lots = [lot for lot in state.lots if lot.remaining != 0]
     if event.to_debt:
         if state.lots and state.lots[0].lot_id == DEBT_LOT:
             state.lots[0].remaining -= event.to_debt

@@ -28,10 +28,10 @@ from loyalty.grading import (
     Histogram,
     band_for,
     class_code,
+    member_segment,
     next_period,
     period_key,
     periods_from,
-    segment_of,
     thresholds,
 )
 from loyalty.identity import COMMAND_KEY, digest, key_of, same_input
@@ -512,7 +512,7 @@ class Book:
         histograms: dict[str, dict[str, Histogram]] = {p: {} for p in periods}
         sizes: Counter[str] = Counter()
         for state in self.members.values():
-            segment = segment_of(grading, state.attributes)
+            segment = member_segment(grading, state)
             # Not `+=`: a Counter's `__missing__` is interpreted (once per member and period).
             sizes[segment] = sizes.get(segment, 0) + 1
             volumes = state.grading_volume
@@ -542,7 +542,7 @@ class Book:
         shown = {segment: str(limit) for segment, limit in limits.items()}
         for member_id in sorted(self.members):
             state = self.members[member_id]
-            segment = segment_of(grading, state.attributes)
+            segment = member_segment(grading, state)
             volume = state.grading_volume.get(period, 0)
             band = band_for(grading, limits[segment], volume, segment in ranked)
             code = class_code(segment, band)

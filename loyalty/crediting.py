@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
-from loyalty.calendar import add_months, day_of, iso_day
+from loyalty.calendar import Moment, add_months, day_at, day_of, iso_day, moment_of
 from loyalty.lots import fifo_draws, lot_id
 from loyalty.program import Program
 from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting, as_of_moment
@@ -15,7 +15,15 @@ from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting, as_of_momen
 def earning_day(state: MemberState, at: datetime) -> date:
     """Points are earned on the event's day, or on the member's current day for a late event:
     a lot is never born already expired, which keeps expiry postings unique per lot."""
-    return max(day_of(at), as_of_moment(state).day)
+    return _earning(state, at).day
+
+
+def _earning(state: MemberState, at: datetime) -> Moment:
+    """`earning_day` with its ordinal: compared as day ordinals (native ints), not dates (a
+    generic call from compiled code)."""
+    moment = moment_of(at)
+    current = as_of_moment(state)
+    return moment if moment.ordinal >= current.ordinal else current
 
 
 def credit(
@@ -33,10 +41,12 @@ def credit(
     """Points into a lot. `source` is where they came from (purchase, flight, partner, transfer,
     adjustment; bonus kinds are recorded as "bonus"), `promotion` the share a promotion added."""
     hot = program.hot
-    earned_on = earning_day(state, at)
+    earning = _earning(state, at)
+    earned_on = earning.day
     unlock_on = earned_on
     if hot.pending_days and source in hot.pending_sources:
-        unlock_on = earned_on + hot.pending_duration
+        # By ordinal, to the one object per day (`day_at`): the lot id's memo is keyed by it.
+        unlock_on = day_at(earning.ordinal + hot.pending_days)
     expires_on = None
     if hot.expires_after_earning:
         expires_on = add_months(earned_on, hot.expiry_months)

@@ -26,7 +26,6 @@ class Hot:
 
         self.points: str = program.currencies.points
         self.pending_days: int = program.pending.days
-        self.pending_duration: timedelta = program.pending.duration
         self.pending_sources: tuple[str, ...] = tuple(program.pending.applies_to)
         windows = program.windows  # as timedeltas: the accrual paths subtract them per input
         self.refund_span = timedelta(days=windows.refund_days)

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from loyalty.activity import ActivityWindow, window_counts_of
 from loyalty.calendar import Moment, moment_of
+from loyalty.program_status import Grading
 from loyalty.rebuild import rebuilt
 
 DEBT_LOT = "debt"
@@ -301,6 +302,10 @@ class MemberState:
     _activity_window: ActivityWindow | None = field(
         default=None, init=False, compare=False, repr=False
     )
+    # The grading segment: (grading, attributes, segment), see `loyalty.grading.member_segment`.
+    _segment: tuple[Grading, tuple[tuple[str, str], ...], str] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
     # restored from the changelog; generated, it was ~5% of a replay's instructions.
@@ -380,6 +385,7 @@ class MemberState:
         self._activity_day = DayMemo()
         self._period_end_day = DayMemo()
         self._activity_window = None
+        self._segment = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)

@@ -15,9 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty import calendar as calendar_module
-from loyalty import grading as grading_module
-from loyalty.calendar import MEMO_LIMIT, add_months, day_of, iso_day, moment_of, ordinal_of
-from loyalty.grading import period_key, segment_of
+from loyalty.calendar import (
+    MEMO_LIMIT,
+    add_months,
+    day_at,
+    day_of,
+    iso_day,
+    moment_of,
+    ordinal_of,
+)
+from loyalty.grading import member_segment, period_key
 from loyalty.lots import lot_id
 from loyalty.program_status import Band, Grading
 from loyalty.state import (
@@ -170,22 +177,49 @@ def test_the_memos_stay_bounded_and_right_past_their_limit() -> None:
 
 
 _ATTRIBUTE = st.text("abDE-", min_size=0, max_size=3)
+_NAMES = st.lists(st.sampled_from(["home", "tier", "x"]), min_size=1, max_size=3, unique=True)
+_ATTRIBUTES = st.dictionaries(st.sampled_from(["home", "tier", "y"]), _ATTRIBUTE, max_size=3)
 
 
-@given(
-    st.lists(st.sampled_from(["home", "tier", "x"]), min_size=1, max_size=3, unique=True),
-    st.dictionaries(st.sampled_from(["home", "tier", "y"]), _ATTRIBUTE, max_size=3),
-)
-def test_a_remembered_segment_is_the_segment_built_afresh(
-    segment_by: list[str], attributes: dict[str, str]
+@given(_NAMES, _ATTRIBUTES, _NAMES, _ATTRIBUTES)
+def test_a_members_remembered_segment_follows_its_grading_and_attributes(
+    segment_by: list[str], attributes: dict[str, str], other_by: list[str], other: dict[str, str]
 ) -> None:
-    grading = Grading(tuple(segment_by), "points_earned", (Band("K", "key", Decimal(1)),))
-    pairs = tuple(attributes.items())
+    def fresh(names: list[str], values: dict[str, str]) -> str:
+        return ".".join(values.get(n, "-") for n in names)
+
+    band = (Band("K", "key", Decimal(1)),)
+    grading = Grading(tuple(segment_by), "points_earned", band)
+    state = MemberState("M1", date(2026, 1, 1), "blue", datetime(2026, 1, 1, tzinfo=UTC))
+    state.attributes = tuple(attributes.items())
     for _ in range(2):  # computed, then remembered
-        assert segment_of(grading, pairs) == ".".join(attributes.get(n, "-") for n in segment_by)
+        assert member_segment(grading, state) == fresh(segment_by, attributes)
+    # Another grading (a what-if's programme), new attributes, copies: never a stale answer.
+    other_grading = Grading(tuple(other_by), "points_earned", band)
+    assert member_segment(other_grading, state) == fresh(other_by, attributes)
+    state.attributes = tuple(other.items())
+    assert member_segment(other_grading, state) == fresh(other_by, other)
+    for copy_of in (copy.deepcopy, lambda s: pickle.loads(pickle.dumps(s))):
+        again = copy_of(state)
+        assert member_segment(grading, again) == fresh(segment_by, other)
+        assert again == state
+    assert b'"_segment"' not in encode(state)
 
 
-def test_the_segment_memo_stays_bounded_and_right_past_its_limit() -> None:
-    markets = [(("home", f"M{n}"),) for n in range(MEMO_LIMIT + 1000)]
-    assert [segment_of(GRADING, m) for m in markets] == [m[0][1] for m in markets]
-    assert len(grading_module._SEGMENTS) <= MEMO_LIMIT
+@given(st.integers(date(1900, 1, 1).toordinal(), date(2200, 1, 1).toordinal()))
+def test_one_object_per_day(ordinal: int) -> None:
+    day = day_at(ordinal)
+    assert day == date.fromordinal(ordinal)
+    assert day_at(ordinal) is day
+    at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23)
+    moment = moment_of(at)
+    assert (moment.day, moment.ordinal) == (at.date(), at.toordinal())
+    assert moment.day is day
+    assert add_months(day, 1) is day_at(add_months(day, 1).toordinal())
+
+
+def test_the_days_stay_bounded_and_right_past_their_limit() -> None:
+    start = date(1600, 1, 1).toordinal()
+    ordinals = range(start, start + MEMO_LIMIT + 1000)
+    assert [day_at(o) for o in ordinals] == [date.fromordinal(o) for o in ordinals]
+    assert len(calendar_module._DAYS) <= MEMO_LIMIT

@@ -24,7 +24,6 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
     assert program.hot is hot  # built once
     assert hot.points == program.currencies.points
     assert hot.pending_days == program.pending.days
-    assert hot.pending_duration == program.pending.duration
     assert hot.pending_sources == tuple(program.pending.applies_to)
     assert hot.expires_after_earning == (program.expiry.policy is ExpiryPolicy.AFTER_EARNING)
     assert hot.expires_on_inactivity == (program.expiry.policy is ExpiryPolicy.INACTIVITY)

@@ -204,3 +204,46 @@ def test_a_ledger_line_is_the_posting_as_orjson_writes_the_dataclass(posting: Po
     # class and not there would be missing from the ledger.
     assert list(posting.fields()) == [f.name for f in dataclasses.fields(Posting)]
     assert orjson.dumps(posting.fields()) == orjson.dumps(posting)
+
+
+_LOTS = st.lists(st.integers(1, 50), min_size=0, max_size=60)
+
+
+@given(_LOTS, st.data(), st.integers(0, 30), st.booleans())
+def test_a_debit_takes_exactly_its_draws_from_any_lots(
+    sizes: list[int], data: st.DataObject, to_debt: int, debt_first: bool
+) -> None:
+    """The debit's walk stops at the last lot drawn from and rebuilds the list only when a
+    lot emptied: the lots left are those of taking every draw from every lot."""
+    from datetime import datetime
+
+    from loyalty import events as ev
+    from loyalty.apply import apply
+    from loyalty.state import DEBT_LOT, Lot, MemberState
+
+    start = date(2026, 1, 1)
+    lots = [Lot(f"L{n}", start, start, None, size) for n, size in enumerate(sizes)]
+    if debt_first:
+        lots.insert(0, Lot(DEBT_LOT, start, start, None, -5))
+    live = [lot for lot in lots if lot.remaining > 0]
+    chosen = data.draw(st.lists(st.sampled_from(live), unique_by=id) if live else st.just([]))
+    draws = tuple(
+        (lot.lot_id, data.draw(st.integers(0, lot.remaining), label=lot.lot_id)) for lot in chosen
+    )
+    expected = {lot.lot_id: lot.remaining for lot in lots}
+    for lot_id, take in draws:
+        expected[lot_id] -= take
+    order = [lot.lot_id for lot in lots if expected[lot.lot_id] != 0]
+    if to_debt:
+        if order and order[0] == DEBT_LOT:
+            expected[DEBT_LOT] -= to_debt
+        else:
+            order.insert(0, DEBT_LOT)
+            expected[DEBT_LOT] = -to_debt
+    at_ = datetime(2026, 2, 1, tzinfo=UTC)
+    state = MemberState("M1", start, "blue", at_, lots=lots)
+    posting = Posting("p", "M1", at_, "points", -sum(t for _, t in draws), "redeem", "c")
+    apply(state, ev.PointsDebited(posting, draws, to_debt))
+    assert [(lot.lot_id, lot.remaining) for lot in state.lots] == [
+        (lot_id, expected[lot_id]) for lot_id in order
+    ]
