@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from loyalty import events as ev
-from loyalty.calendar import DAY, iso_day, ordinal_of
+from loyalty.calendar import iso_day, iso_day_before, ordinal_of
 from loyalty.lifecycle import EXPLORATION, STAGE_VALUES
 from loyalty.lots import lot_id
 from loyalty.state import (
@@ -185,12 +185,13 @@ def _daily(state: MemberState, event: ev.DailyAccrualCounted) -> None:
 def count_daily(state: MemberState, on: date, partner_id: str | None, points: int) -> None:
     day = iso_day(on)
     totals = state.day_totals
-    totals[f"{day}|*"] = totals.get(f"{day}|*", 0) + points
+    key = day + "|*"
+    totals[key] = totals.get(key, 0) + points
     if partner_id is not None:
         key = f"{day}|{partner_id}"
         totals[key] = totals.get(key, 0) + points
     # Only today's and yesterday's counters can still matter.
-    oldest = iso_day(on - DAY)
+    oldest = iso_day_before(on)
     # Every key starts with its 10-character day, so `k < oldest` is `k[:10] < oldest`
     # without slicing each key.
     for stale in [k for k in totals if k < oldest]:

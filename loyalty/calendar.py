@@ -15,7 +15,8 @@ DAY = timedelta(days=1)
 # a call, measured with callgrind); a dict lookup is a fraction of that. Cleared when full: a
 # bound on memory, not a recency order.
 MEMO_LIMIT: Final = 65536
-_MONTHS_LATER: Final[dict[tuple[date, int], date]] = {}
+_MONTHS_LATER: Final[dict[int, dict[date, date]]] = {}
+_MONTH_COUNTS: Final = 256  # distinct month counts remembered (a programme uses a handful)
 _ISO_DAYS: Final[dict[date, str]] = {}
 # One `date` object per day on the hot path (`day_at`, `Moment`). The memos above (and
 # `lot_id`, `period_key`) are keyed by dates: a fresh `date` per input hashed its bytes
@@ -38,16 +39,22 @@ def day_at(ordinal: int) -> date:
 
 def add_months(day: date, months: int) -> date:
     """`day` plus `months` calendar months, clamped to the month's last day."""
-    key = (day, months)
-    later = _MONTHS_LATER.get(key)
+    # Per month count, then per day: two lookups by keys that hash for free (a small int, a
+    # day's one object), where a `(day, months)` key was a tuple built and hashed per call.
+    by_day = _MONTHS_LATER.get(months)
+    if by_day is None:
+        if len(_MONTHS_LATER) >= _MONTH_COUNTS:
+            _MONTHS_LATER.clear()
+        by_day = _MONTHS_LATER[months] = {}
+    later = by_day.get(day)
     if later is None:
         total = day.month - 1 + months
         year, month = day.year + total // 12, total % 12 + 1
         later = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
         later = day_at(later.toordinal())
-        if len(_MONTHS_LATER) >= MEMO_LIMIT:
-            _MONTHS_LATER.clear()
-        _MONTHS_LATER[key] = later
+        if len(by_day) >= MEMO_LIMIT:
+            by_day.clear()
+        by_day[day] = later
     return later
 
 
@@ -61,6 +68,21 @@ def iso_day(day: date) -> str:
             _ISO_DAYS.clear()
         _ISO_DAYS[day] = text
     return text
+
+
+def iso_day_before(day: date) -> str:
+    """`(day - 1 day).isoformat()`, remembered like `iso_day` (the daily counters drop keys
+    older than it at every accrual; `day - DAY` made a new date to hash each time)."""
+    text = _ISO_DAYS_BEFORE.get(day)
+    if text is None:
+        text = (day - DAY).isoformat()
+        if len(_ISO_DAYS_BEFORE) >= MEMO_LIMIT:
+            _ISO_DAYS_BEFORE.clear()
+        _ISO_DAYS_BEFORE[day] = text
+    return text
+
+
+_ISO_DAYS_BEFORE: Final[dict[date, str]] = {}
 
 
 def start_of(day: date) -> datetime:

@@ -21,6 +21,7 @@ from loyalty.calendar import (
     day_at,
     day_of,
     iso_day,
+    iso_day_before,
     moment_of,
     ordinal_of,
 )
@@ -163,6 +164,7 @@ def test_remembered_date_arithmetic_answers_as_computed_afresh(
     for _ in range(2):  # computed, then remembered
         assert add_months(day, months) == expected
         assert iso_day(day) == day.isoformat()
+        assert iso_day_before(day) == (day - timedelta(days=1)).isoformat()
         assert lot_id(day, unlock, expiry) == (
             f"L{day.isoformat()}/u{unlock.isoformat()}/x{expiry.isoformat() if expiry else 'never'}"
         )
@@ -174,6 +176,22 @@ def test_the_memos_stay_bounded_and_right_past_their_limit() -> None:
     days = [date.fromordinal(start + n) for n in range(MEMO_LIMIT + 1000)]
     assert [iso_day(d) for d in days] == [d.isoformat() for d in days]
     assert len(calendar_module._ISO_DAYS) <= MEMO_LIMIT
+    assert [iso_day_before(d) for d in days] == [(d - timedelta(days=1)).isoformat() for d in days]
+    assert len(calendar_module._ISO_DAYS_BEFORE) <= MEMO_LIMIT
+    later = [add_months(d, 1) for d in days]
+    assert later == [_months_later(d, 1) for d in days]
+    assert all(len(memo) <= MEMO_LIMIT for memo in calendar_module._MONTHS_LATER.values())
+    counts = range(-300, 300)
+    assert [add_months(days[0], n) for n in counts] == [_months_later(days[0], n) for n in counts]
+    assert len(calendar_module._MONTHS_LATER) <= 256
+
+
+def _months_later(day: date, months: int) -> date:
+    import calendar as cal
+
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, cal.monthrange(year, month)[1]))
 
 
 _ATTRIBUTE = st.text("abDE-", min_size=0, max_size=3)
