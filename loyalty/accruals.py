@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from loyalty import events as ev
-from loyalty.calendar import day_of
+from loyalty.calendar import day_of, days_before
 from loyalty.crediting import credit, daily_gate, debit, earning_day, qualifying
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.holds import void_holds
@@ -55,7 +55,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         events.append(credit(state, program, p.event_id, kind, bonus, p.at, "purchase"))
     events += qualifying(state, p.event_id, "earn", credits, p.at)
-    forget = day - program.hot.refund_span
+    forget = days_before(p.at, program.hot.refund_days)
     events.append(
         ev.SaleRecorded(
             Sale(p.sale_id, day, p.amount, p.currency, gate.points, bonus, credits, lot), forget
@@ -172,7 +172,7 @@ def _segment_events(
         lot = earned.posting.lot_id
         events.append(earned)
     events += qualifying(state, event_id, kind, credits, at)
-    forget = day_of(at) - program.hot.cancellation_span
+    forget = days_before(at, program.hot.cancellation_days)
     events.append(
         ev.SegmentRecorded(
             SegmentCredit(flight.segment_id, flight.flight_date, gate.points, credits, lot), forget
@@ -240,7 +240,7 @@ def decide_partner(state: MemberState, a: PartnerAccrual, program: Program) -> l
                 state, program, a.event_id, "earn", gate.points, a.at, "partner", promotion=promoted
             )
         )
-    forget = day - program.hot.partner_dedupe_span
+    forget = days_before(a.at, program.hot.partner_dedupe_days)
     events += [
         ev.PartnerTransactionRecorded(key, day, forget),
         ev.ActivityRecorded(earning_day(state, a.at)),

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from loyalty import events as ev
+from loyalty import inputs
 from loyalty.apply import apply, apply_all
 from loyalty.calendar import ordinal_of
 from loyalty.decide import decide
@@ -65,6 +66,8 @@ INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
     "DecideHold": "hold_decision",
 }
 
+# By type: `type(inp).__name__` is a generic attribute read from compiled code, per input.
+_WIRE_NAMES: dict[type, str] = {getattr(inputs, name): wire for name, wire in INPUT_TYPES.items()}
 
 ClockStatus = Literal["new", "duplicate", "conflict", "too_late"]
 Remembered = dict[str, tuple[str, int]]  # key -> (content digest, day ordinal)
@@ -345,9 +348,7 @@ class Book:
             if outputs is not None:
                 self.touched.add(member_id)
                 outcome.events.extend([(member_id, event) for event in outputs])
-                self._settle(
-                    state, inp.at, inp.event_id, outcome.events, INPUT_TYPES[type(inp).__name__]
-                )
+                self._settle(state, inp.at, inp.event_id, outcome.events, _WIRE_NAMES[type(inp)])
                 self._schedule(state)
                 return outcome
         try:
@@ -386,9 +387,7 @@ class Book:
                 ev.EventRecorded(key, print_, inp.at, self._forget_day, self._sweep_every)
             )
             self._apply(state, decided, outcome.events)
-            self._settle(
-                state, inp.at, inp.event_id, outcome.events, INPUT_TYPES.get(type(inp).__name__)
-            )
+            self._settle(state, inp.at, inp.event_id, outcome.events, _WIRE_NAMES.get(type(inp)))
             self._schedule(state)
         for event in decided:
             if isinstance(event, ev.FollowUpIssued):

@@ -85,6 +85,12 @@ def iso_day_before(day: date) -> str:
 _ISO_DAYS_BEFORE: Final[dict[date, str]] = {}
 
 
+def days_before(at: datetime, days: int) -> date:
+    """The day `days` days before `at`'s day, by ordinal (no date arithmetic), as the one
+    object per day (`day_at`)."""
+    return day_at(moment_of(at).ordinal - days)
+
+
 def start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 

@@ -36,7 +36,7 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
-from loyalty.calendar import day_of, iso_day
+from loyalty.calendar import day_of, days_before, iso_day
 from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
@@ -167,7 +167,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     )
     # -- decided: apply, in order --
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = day - program.hot.refund_span
+    forget = days_before(at, program.hot.refund_days)
     record_sale(
         state, Sale(p.sale_id, day, p.amount, p.currency, points, bonus, credits, lot), forget
     )
@@ -199,7 +199,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         state, program, credited, qualified, activity_day, at, cause
     )
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = day - program.hot.cancellation_span
+    forget = days_before(at, program.hot.cancellation_days)
     record_segment(
         state, SegmentCredit(segment_id, flown.flight_date, points, credits, lot), forget
     )
@@ -235,7 +235,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     activity_day = earning_day(state, at)
     outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
-    forget = day - program.hot.partner_dedupe_span
+    forget = days_before(at, program.hot.partner_dedupe_days)
     record_partner_txn(state, key, day, forget)
     decided = (1 if points else 0) + len(credited) + 2
     _close(state, activity_day, volumes, at, memo, decided + derived)

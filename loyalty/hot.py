@@ -10,7 +10,7 @@ one with its own view.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -27,10 +27,10 @@ class Hot:
         self.points: str = program.currencies.points
         self.pending_days: int = program.pending.days
         self.pending_sources: tuple[str, ...] = tuple(program.pending.applies_to)
-        windows = program.windows  # as timedeltas: the accrual paths subtract them per input
-        self.refund_span = timedelta(days=windows.refund_days)
-        self.cancellation_span = timedelta(days=windows.cancellation_days)
-        self.partner_dedupe_span = timedelta(days=windows.partner_dedupe_days)
+        windows = program.windows  # in days: the accrual paths count back by day ordinals
+        self.refund_days: int = windows.refund_days
+        self.cancellation_days: int = windows.cancellation_days
+        self.partner_dedupe_days: int = windows.partner_dedupe_days
         expiry = program.expiry
         self.expires_after_earning: bool = expiry.policy is ExpiryPolicy.AFTER_EARNING
         self.expires_on_inactivity: bool = expiry.policy is ExpiryPolicy.INACTIVITY

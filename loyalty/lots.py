@@ -13,18 +13,32 @@ from loyalty.state import DEBT_LOT, Lot, MemberState
 def lot_id(earned_on: date, unlock_on: date, expires_on: date | None) -> str:
     """`L<earned>/u<unlock>/x<expiry or never>`: lots with the same dates are one lot.
     Remembered (a dict, see `loyalty.calendar.MEMO_LIMIT`): every credit asks for it."""
-    key = (earned_on, unlock_on, expires_on)
-    lid = _LOT_IDS.get(key)
-    if lid is None:
-        expiry = expires_on.isoformat() if expires_on else "never"
-        lid = f"L{earned_on.isoformat()}/u{unlock_on.isoformat()}/x{expiry}"
+    # By earning day, then by (unlock, expiry): the days are the one object per day
+    # (`loyalty.calendar.day_at`), so the outer lookup hashes nothing new; a day holds one or
+    # two kinds of lot. A key tuple of three dates was built and hashed per call.
+    by_dates = _LOT_IDS.get(earned_on)
+    if by_dates is None:
         if len(_LOT_IDS) >= MEMO_LIMIT:
             _LOT_IDS.clear()
-        _LOT_IDS[key] = lid
+        by_dates = _LOT_IDS[earned_on] = []
+    for unlock, expiry, lid in by_dates:
+        # Identity first: the same day is almost always the same object.
+        if (unlock is unlock_on or unlock == unlock_on) and (
+            expiry is expires_on or expiry == expires_on
+        ):
+            return lid
+    shown = expires_on.isoformat() if expires_on else "never"
+    lid = f"L{earned_on.isoformat()}/u{unlock_on.isoformat()}/x{shown}"
+    if len(by_dates) >= _KINDS_A_DAY:
+        by_dates.clear()
+    by_dates.append((unlock_on, expires_on, lid))
     return lid
 
 
-_LOT_IDS: Final[dict[tuple[date, date, date | None], str]] = {}
+_KINDS_A_DAY: Final = 16  # (unlock, expiry) pairs remembered per earning day
+
+
+_LOT_IDS: Final[dict[date, list[tuple[date, date | None, str]]]] = {}
 
 
 def fifo_draws(lots: Iterable[Lot], points: int) -> tuple[tuple[tuple[str, int], ...], int]:

@@ -15,11 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty import calendar as calendar_module
+from loyalty import lots as lots_module
 from loyalty.calendar import (
     MEMO_LIMIT,
     add_months,
     day_at,
     day_of,
+    days_before,
     iso_day,
     iso_day_before,
     moment_of,
@@ -181,6 +183,16 @@ def test_the_memos_stay_bounded_and_right_past_their_limit() -> None:
     later = [add_months(d, 1) for d in days]
     assert later == [_months_later(d, 1) for d in days]
     assert all(len(memo) <= MEMO_LIMIT for memo in calendar_module._MONTHS_LATER.values())
+
+    def shown(earned: date, unlock: date, expiry: date | None) -> str:
+        return f"L{earned}/u{unlock}/x{expiry or 'never'}"
+
+    kinds = [(d, e) for d in days[:40] for e in (None, days[1], date(2100, 1, 1))]
+    for _ in range(2):  # one earning day with many kinds of lot: computed, then remembered
+        assert [lot_id(days[0], u, e) for u, e in kinds] == [shown(days[0], u, e) for u, e in kinds]
+    assert [lot_id(d, d, None) for d in days] == [shown(d, d, None) for d in days]
+    assert len(lots_module._LOT_IDS) <= MEMO_LIMIT
+    assert all(len(kinds) <= 16 for kinds in lots_module._LOT_IDS.values())
     counts = range(-300, 300)
     assert [add_months(days[0], n) for n in counts] == [_months_later(days[0], n) for n in counts]
     assert len(calendar_module._MONTHS_LATER) <= 256
@@ -233,6 +245,9 @@ def test_one_object_per_day(ordinal: int) -> None:
     moment = moment_of(at)
     assert (moment.day, moment.ordinal) == (at.date(), at.toordinal())
     assert moment.day is day
+    for days in (0, 1, 30, 400):
+        assert days_before(at, days) == day - timedelta(days=days)
+        assert days_before(at, days) is day_at(ordinal - days)
     assert add_months(day, 1) is day_at(add_months(day, 1).toordinal())
 
 

@@ -24,6 +24,12 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
     assert program.hot is hot  # built once
     assert hot.points == program.currencies.points
     assert hot.pending_days == program.pending.days
+    windows = program.windows
+    assert (hot.refund_days, hot.cancellation_days, hot.partner_dedupe_days) == (
+        windows.refund_days,
+        windows.cancellation_days,
+        windows.partner_dedupe_days,
+    )
     assert hot.pending_sources == tuple(program.pending.applies_to)
     assert hot.expires_after_earning == (program.expiry.policy is ExpiryPolicy.AFTER_EARNING)
     assert hot.expires_on_inactivity == (program.expiry.policy is ExpiryPolicy.INACTIVITY)

@@ -70,3 +70,9 @@ def test_a_compiled_check_decides_as_the_condition_does(
     )
     compiled = screened and _rest_holds(check, state, hot.window_days, now.date())
     assert compiled == holds(condition, state, program, now)
+
+
+def test_the_wire_names_by_type_are_the_wire_names_by_type_name() -> None:
+    from loyalty.book import _WIRE_NAMES, INPUT_TYPES
+
+    assert {kind.__name__: wire for kind, wire in _WIRE_NAMES.items()} == INPUT_TYPES
