@@ -28,10 +28,11 @@ from loyalty.state import MemberState, Sale, SegmentCredit
 
 
 def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[ev.DomainEvent]:
-    rule = program.earn.purchases
+    hot = program.hot
+    rule = hot.purchases
     if rule is None:
         raise Rejected(Code.NO_EARN_RULE, f"{program.name} does not earn on purchases")
-    amount = program.hot.to_base(p.amount, p.currency)
+    amount = hot.to_base(p.amount, p.currency)
     if amount is None:
         raise Rejected(
             Code.UNSUPPORTED_CURRENCY,
@@ -40,7 +41,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     if p.sale_id in state.sales:
         raise Rejected(Code.DUPLICATE_SALE, f"sale {p.sale_id} was already credited")
     day = day_of(p.at)
-    points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
+    points, credits, promoted = purchase_earn(rule, hot, state.tier, amount, p.category, day)
     gate = daily_gate(state, program, p.event_id, p.at, points, "purchase", ref=p.sale_id)
     events: list[ev.DomainEvent] = [*gate.events]
     lot = None

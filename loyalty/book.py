@@ -130,6 +130,7 @@ class Book:
         """`fused=False` takes the general path for every input (the fused path's reference,
         loyalty/fused.py)."""
         self.program = program
+        self._hot = program.hot  # read natively after every input (`program` is interpreted)
         self._fused: dict[type, Any] = dict(FUSED) if fused else {}
         self._fast = fused  # time alone passes without building its event, too
         self.members: dict[str, MemberState] = {}
@@ -595,7 +596,7 @@ class Book:
     def _schedule(self, state: MemberState | None) -> None:
         if state is None:
             return
-        due = next_due(state, self.program)
+        due = next_due(state, self._hot)
         member_id = state.member_id
         scheduled = self._scheduled
         before = scheduled.get(member_id)

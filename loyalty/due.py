@@ -30,13 +30,13 @@ from loyalty.state import (
 from loyalty.tiers import decide_period_end
 
 
-def next_due(state: MemberState, program: Program) -> int | None:
+def next_due(state: MemberState, hot: Hot) -> int | None:
     """The first day (a day ordinal) on which time alone changes this member, or None.
 
     Runs after every input and every time a member is due (~1.6 calls per input), so it
     works in day ordinals: the lots' memoised ones and the state's (native int comparisons,
-    where dates compare and add through generic calls from the compiled rulebook)."""
-    hot = program.hot
+    where dates compare and add through generic calls from the compiled rulebook). `hot`:
+    the programme's compiled view (`Program.hot`, read once by the book)."""
     today = as_of_moment(state).ordinal
     best = next_unlock(state, today, hot.pending_days)
     expiry = _expiry_due(state, hot)

@@ -143,15 +143,16 @@ def _earned(
 
 
 def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> Outputs | None:
-    rule = program.earn.purchases
+    hot = program.hot
+    rule = hot.purchases
     if rule is None or state.match is not None or p.sale_id in state.sales:
         return None
-    amount = program.hot.to_base(p.amount, p.currency)
+    amount = hot.to_base(p.amount, p.currency)
     if amount is None:
         return None
     at = p.at
     day = day_of(at)
-    points, credits, promoted = purchase_earn(rule, program, state.tier, amount, p.category, day)
+    points, credits, promoted = purchase_earn(rule, hot, state.tier, amount, p.category, day)
     if velocity_exceeded(state, program, iso_day(day), points):
         return None
     cause = p.event_id

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from loyalty.program_status import Grading, RetentionRule
 
 if TYPE_CHECKING:
-    from loyalty.program import Program
+    from loyalty.program import CarrierEarn, FlightEarn, Program, PurchaseEarn
 
 
 class Hot:
@@ -61,6 +61,16 @@ class Hot:
         self.fx_rates: dict[str, Decimal] = dict(program.fx_rates)
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points
+        earn = program.earn
+        self.purchases: PurchaseView | None = (
+            None if earn.purchases is None else PurchaseView(earn.purchases)
+        )
+        flights = earn.flights
+        self.carriers: dict[str, CarrierView] = (
+            {}
+            if flights is None
+            else {code: CarrierView(rule, flights) for code, rule in flights.carriers.items()}
+        )
         top = len(program.tiers) - 1
         self.rule_checks: tuple[RuleCheck, ...] = tuple(
             RuleCheck(rule, self.ranks, top, self.base_tier) for rule in program.retention_rules
@@ -73,6 +83,37 @@ class Hot:
             return amount
         rate = self.fx_rates.get(currency)
         return None if rate is None else amount * rate
+
+
+class PurchaseView:
+    """The purchase earning rule as native fields (the rule's own are generic lookups, ~8 a
+    purchase). The same objects as the rule's, so the same values."""
+
+    def __init__(self, rule: PurchaseEarn) -> None:
+        self.points_per_unit: dict[str, Decimal] = rule.points_per_unit
+        self.category_multipliers: dict[str, Decimal] = rule.category_multipliers
+        self.min_points: int = rule.min_points
+        self.max_points: int | None = rule.max_points
+        self.min_amount: Decimal = rule.min_amount
+        self.qualifying_per_unit: dict[str, Decimal] = rule.qualifying_per_unit
+
+
+class CarrierView:
+    """A carrier's earning rule and the programme's flight credit settings as native fields
+    (read generically, ~17 lookups a flown segment)."""
+
+    def __init__(self, rule: CarrierEarn, flights: FlightEarn) -> None:
+        from loyalty.program import FlightMethod
+
+        self.revenue: bool = rule.method is FlightMethod.REVENUE
+        self.points_per_unit: dict[str, Decimal] = rule.points_per_unit
+        self.fare_class_multipliers: dict[str, Decimal] = rule.fare_class_multipliers
+        self.default_fare_class_multiplier: Decimal = rule.default_fare_class_multiplier
+        self.cabin_bonus: dict[str, Decimal] = rule.cabin_bonus
+        self.minimum_per_segment: int = rule.minimum_per_segment
+        self.qualifying_miles: str | None = flights.qualifying_miles
+        self.qualifying_segments: str | None = flights.qualifying_segments
+        self.qualifying_spend: str | None = flights.qualifying_spend
 
 
 class RuleCheck:

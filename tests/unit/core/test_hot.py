@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge.program_file import load_program
-from loyalty.program import Expiry, ExpiryPolicy, Program
+from loyalty.program import Expiry, ExpiryPolicy, FlightMethod, Program
 
 PROGRAMS = sorted((Path(__file__).parents[3] / "programs").glob("*.yaml"))
 
@@ -53,6 +53,54 @@ def test_the_view_holds_the_programmes_values(path: Path) -> None:
     assert hot.upgrade_gates == program.upgrade_gates
     assert hot.tier_checks == program.tier_checks
     assert hot.grading == program.grading
+    rule = program.earn.purchases
+    view = hot.purchases
+    if rule is None:
+        assert view is None
+    else:
+        assert view is not None
+        assert (
+            view.points_per_unit,
+            view.category_multipliers,
+            view.min_points,
+            view.max_points,
+            view.min_amount,
+            view.qualifying_per_unit,
+        ) == (
+            rule.points_per_unit,
+            rule.category_multipliers,
+            rule.min_points,
+            rule.max_points,
+            rule.min_amount,
+            rule.qualifying_per_unit,
+        )
+    flights = program.earn.flights
+    carriers = {} if flights is None else flights.carriers
+    assert set(hot.carriers) == set(carriers)
+    for code, carrier in carriers.items():
+        assert flights is not None
+        seen = hot.carriers[code]
+        assert (
+            seen.revenue,
+            seen.points_per_unit,
+            seen.fare_class_multipliers,
+            seen.default_fare_class_multiplier,
+            seen.cabin_bonus,
+            seen.minimum_per_segment,
+            seen.qualifying_miles,
+            seen.qualifying_segments,
+            seen.qualifying_spend,
+        ) == (
+            carrier.method is FlightMethod.REVENUE,
+            carrier.points_per_unit,
+            carrier.fare_class_multipliers,
+            carrier.default_fare_class_multiplier,
+            carrier.cabin_bonus,
+            carrier.minimum_per_segment,
+            flights.qualifying_miles,
+            flights.qualifying_segments,
+            flights.qualifying_spend,
+        )
     assert hot.promotions == tuple(
         (p.starts_on, p.ends_on, tuple(p.applies_to), p.categories, p.tiers, p.multiplier)
         for p in program.earn.promotions

@@ -211,7 +211,7 @@ def test_a_rejected_input_leaves_the_state_as_time_alone_would(
         member = getattr(inp, "member_id", None)
         # Time passes for the member first when something is due by the input's day (the
         # fast path carries it out without a `TimeAdvanced` event to look for).
-        due = next_due(before[member], program) if member in before else None
+        due = next_due(before[member], program.hot) if member in before else None
         outcome = book.handle(inp)
         if outcome.kind == "rejected":
             assert outcome.rejection is not None and outcome.rejection.code
