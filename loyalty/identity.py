@@ -103,7 +103,14 @@ def _frequent_values(inp: i.MemberInput | i.Clock) -> list[Any] | None:
 
 
 def _text(amount: Decimal) -> str:
-    return str(amount.normalize())  # as `_json` writes a decimal
+    """`str(amount.normalize())`, as `_json` writes a decimal. A plain text with places and
+    no trailing zero is already normal (its last digit ends the coefficient, so there is no
+    zero to strip, and 28 characters hold no more digits than the context's precision, so
+    nothing rounds): wire amounts almost always are, and `normalize` is a generic call."""
+    text = str(amount)
+    if len(text) <= 28 and text[-1] != "0" and "." in text and "E" not in text:
+        return text
+    return str(amount.normalize())
 
 
 def _flight(f: i.Flight) -> dict[str, Any]:

@@ -306,3 +306,18 @@ def test_the_frequent_inputs_written_out_give_the_general_form_s_bytes(inp: i.In
     assert fast is not None
     general = _values(inp)  # type: ignore[arg-type]
     assert orjson.dumps(fast, default=_json) == orjson.dumps(general, default=_json)
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=4)
+    | st.from_regex(r"-?[0-9]{1,30}(\.[0-9]{1,30})?(E[-+]?[0-9]{1,3})?", fullmatch=True).map(
+        Decimal
+    )
+)
+def test_a_decimals_digest_text_is_its_normalised_text(amount: Decimal) -> None:
+    """The digest's shortcut for text already normal agrees with `normalize` on any value
+    (trailing zeros, exponents, more digits than the context's precision)."""
+    from loyalty.identity import _text
+
+    assert _text(amount) == str(amount.normalize())
