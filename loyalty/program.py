@@ -8,7 +8,7 @@ express by type. Decimal multipliers are exact; points are rounded once, in `loy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
@@ -147,10 +147,6 @@ class Pending:
 
     def __post_init__(self) -> None:
         _non_negative(days=self.days)
-
-    @cached_property
-    def duration(self) -> timedelta:
-        return timedelta(days=self.days)
 
 
 class ExpiryPolicy(StrEnum):
