@@ -1,10 +1,12 @@
 """The rulebook compiled with mypyc, beside the interpreted source, for measuring and checking.
 
-`setup.py` decides what is compiled (`LOYALTY_COMPILE=1`). Here a copy of `loyalty/` is built
-in place under `.loyalty/compiled/<digest of the sources>/`, so the working tree never holds a
-compiled module that would shadow an edit, and a changed source gives a new build. A program
-run with that folder first on `sys.path` imports the compiled rulebook and everything else
-from the project as usual.
+`setup.py` decides what is compiled (`LOYALTY_COMPILE=1`). Here a copy of the packages holding
+compiled modules (`loyalty/`; `edge/` and `entrypoints/` for decoding and the replay, with
+`schemas/` they are type-checked against) is built in place under
+`.loyalty/compiled/<digest of the sources>/`, so the working tree never holds a compiled module
+that would shadow an edit, and a changed source gives a new build. A program run with that
+folder first on `sys.path` imports those packages from it (their other modules interpreted,
+from the same sources) and everything else from the project as usual.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ BUILDS = ROOT / ".loyalty" / "compiled"
 # What a build is made of; any change to these gives a new build folder. (README.md is copied
 # too, as the package metadata names it, but does not change what is built.)
 INPUTS = ("setup.py", "pyproject.toml")
+# The packages copied whole: a package on the path first hides the project's copy of it.
+# (`schemas` holds no compiled module: mypyc type-checks the decoding against it.)
+PACKAGES = ("loyalty", "edge", "entrypoints", "schemas")
 
 
 class BuildFailed(RuntimeError):
@@ -33,8 +38,10 @@ def _fingerprint() -> str:
 
     digest = hashlib.sha256()
     digest.update(f"{sys.version} {mypy.version.__version__}".encode())
-    for path in sorted((ROOT / "loyalty").glob("*.py")) + [ROOT / name for name in INPUTS]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    sources = [path for package in PACKAGES for path in sorted((ROOT / package).glob("*.py"))]
+    for path in sources + [ROOT / name for name in INPUTS]:
+        name = str(path.relative_to(ROOT))
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -58,9 +65,10 @@ def _build(tree: Path, quiet: bool) -> None:
     building = tree.with_name(tree.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    shutil.copytree(
-        ROOT / "loyalty", building / "loyalty", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, building / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for name in (*INPUTS, "README.md"):
         shutil.copy2(ROOT / name, building / name)
     if not quiet:

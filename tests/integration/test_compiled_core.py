@@ -4,6 +4,7 @@ members, the retail programme, and a file delivered twice."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 from pathlib import Path
 
@@ -38,6 +39,20 @@ def test_the_child_process_runs_the_compiled_rulebook(tree: Path) -> None:
     sources = {p.stem for p in (ROOT / "loyalty").glob("*.py")}
     built = {p.name.split(".")[0] for p in (tree / "loyalty").glob("*.so")}
     assert built == {s for s in sources if not s.startswith("program")}
+    # So are the edge modules every line passes through, and a replay imports them compiled.
+    edge = {str(p.relative_to(tree)).split(".")[0] for p in tree.glob("[!l]*/*.so")}
+    assert edge == {name.removesuffix(".py") for name in _edge_modules()}
+    code = "import entrypoints.replay as r, edge.translate as t; print(r.__file__, t.__file__)"
+    done = subprocess.run(python_code(tree, code), capture_output=True, text=True, check=True)
+    assert all(f.startswith(str(tree)) and f.endswith(".so") for f in done.stdout.split())
+
+
+def _edge_modules() -> tuple[str, ...]:
+    """setup.py's EDGE_MODULES (importing setup.py would run setuptools)."""
+    for node in ast.parse((ROOT / "setup.py").read_text()).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "EDGE_MODULES":
+            return tuple(ast.literal_eval(node.value))
+    raise AssertionError("setup.py names no EDGE_MODULES")
 
 
 @pytest.mark.parametrize(("program", "members", "events", "seed"), WORKLOADS)
@@ -64,14 +79,15 @@ def test_compiled_replay_is_byte_identical(
 
 
 def test_the_rulebook_and_stream_protocol_tests_pass_compiled(tree: Path) -> None:
-    """The rulebook's unit tests, the state codec (orjson writes the compiled dataclasses) and
-    the partition runners against replay, run in a child that imported the compiled rulebook
-    before pytest puts the source tree on the path."""
+    """The rulebook's unit tests, the state codec (orjson writes the compiled dataclasses), the
+    partition runners against replay and the decoder's fast path against pydantic, run in a
+    child that imported the compiled modules before pytest puts the source tree on the path."""
     suites = ["tests/unit/core", "tests/unit/test_state_codec.py"]
-    suites.append("tests/unit/test_partition_runners.py")
+    suites += ["tests/unit/test_partition_runners.py", "tests/unit/edge"]
     code = (
-        "import loyalty.book, pytest; "
+        "import loyalty.book, edge.wire_fast, pytest; "
         "assert not loyalty.book.__file__.endswith('.py'), loyalty.book.__file__; "
+        "assert not edge.wire_fast.__file__.endswith('.py'), edge.wire_fast.__file__; "
         f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *{suites!r}]))"
     )
     subprocess.run(python_code(tree, code), cwd=ROOT, check=True)
