@@ -7,7 +7,10 @@ One record per change: `type`, `member_id`, `at` (event time), `from`/`to` where
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from loyalty import events as ev
 
@@ -107,9 +110,18 @@ def status_record(event: ev.DomainEvent) -> dict[str, Any] | None:
     record.update(
         {
             "member_id": change.member_id,
-            "at": change.at.isoformat(),
+            "at": utc_text(change.at),
             "cause": change.cause,
             "reason": change.reason,
         }
     )
     return record
+
+
+def utc_text(at: datetime) -> str:
+    """`at.isoformat()`. For a UTC time (every event time in the core) orjson writes the same
+    text, about 3x faster: `isoformat` formats the offset through sprintf, ~0.9 us a status
+    change. tests/unit/edge/test_member_events.py holds the two equal."""
+    if at.tzinfo is UTC:
+        return orjson.dumps(at)[1:-1].decode()
+    return at.isoformat()

@@ -4,7 +4,7 @@ to the programme's duplicate horizon; older inputs are rejected `too_late`, neve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -321,3 +321,37 @@ def test_a_decimals_digest_text_is_its_normalised_text(amount: Decimal) -> None:
     from loyalty.identity import _text
 
     assert _text(amount) == str(amount.normalize())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 6)),
+        min_size=1,
+        max_size=300,
+    ),
+    st.integers(1, 9),
+)
+def test_the_memory_sweep_forgets_exactly_what_a_rebuild_would_in_the_same_order(
+    steps: list[tuple[int, int]], sweep_every: int
+) -> None:
+    """Keys of any ages, in any order (late inputs come after newer ones), against a model of
+    the sweep: every key before the cutoff goes, the rest stay in insertion order."""
+    from loyalty.apply import remember
+    from loyalty.state import MemberState
+
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    state = MemberState("M1", date(2026, 1, 1), "base", base)
+    model: dict[str, tuple[str, int]] = {}
+    swept, cutoff = 0, 0
+    for n, (day, advance) in enumerate(steps):
+        cutoff += advance
+        at_ = base + timedelta(days=day + cutoff)
+        key = f"k{n}"
+        remember(state, key, f"d{n}", at_, cutoff + base.toordinal(), sweep_every)
+        model[key] = (f"d{n}", at_.toordinal())
+        if cutoff + base.toordinal() >= swept + sweep_every:
+            swept = cutoff + base.toordinal()
+            model = {k: v for k, v in model.items() if v[1] >= swept}
+        assert list(state.seen.items()) == list(model.items())
+        assert state.seen_swept == swept
