@@ -144,7 +144,7 @@ class ReplayWriter:
             f.close()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Step:
     """One input line's fate, in the order the book applied it."""
 
@@ -154,8 +154,29 @@ class Step:
     outcome: Outcome | None = None
     error: str = ""
 
+    # Written out: compiled, a generated `__init__` stays interpreted (mypyc/mypyc#817), and
+    # every line makes a step (see `Posting.__init__` in loyalty/state.py).
+    def __init__(
+        self,
+        number: int,
+        line: bytes,
+        input: Input | None,
+        outcome: Outcome | None = None,
+        error: str = "",
+    ) -> None:
+        self.number = number
+        self.line = line
+        self.input = input
+        self.outcome = outcome
+        self.error = error
+
 
 Line = tuple[int, bytes, Input | None, str]  # number, raw line, decoded input (or None), error
+
+
+def blank(line: bytes) -> bool:
+    """`not line.strip()` without the stripped copy (`isspace` checks the same characters)."""
+    return not line or line.isspace()
 
 
 def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]) -> Iterator[Line]:
@@ -171,7 +192,7 @@ def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]
         epoch.clear()
 
     for number, line in enumerate(lines, 1):
-        if not line.strip():
+        if blank(line):
             continue  # blank lines are not events
         try:
             inp = decode_external(line)
@@ -206,7 +227,7 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
 
     def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
         for line in lines:
-            if line.strip():
+            if not blank(line):
                 summary.received += 1
             yield line
 

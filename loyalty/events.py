@@ -107,19 +107,47 @@ class QualifyingCredited:
         return rebuilt(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SaleRecorded:
     sale: Sale
     forget_before: date  # sales sold before this can no longer be refunded: forgotten
 
+    def __init__(  # written out (see `Posting.__init__`)
+        self,
+        sale: Sale,
+        forget_before: date,
+    ) -> None:
+        self.sale = sale
+        self.forget_before = forget_before
 
-@dataclass(slots=True)
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
+
+
+@dataclass(slots=True, init=False)
 class SaleRefunded:
     sale_id: str
     amount: Decimal
     points_reversed: int
     qualifying_reversed: tuple[tuple[str, int], ...]
     bonus_reversed: bool
+
+    def __init__(  # written out (see `Posting.__init__`)
+        self,
+        sale_id: str,
+        amount: Decimal,
+        points_reversed: int,
+        qualifying_reversed: tuple[tuple[str, int], ...],
+        bonus_reversed: bool,
+    ) -> None:
+        self.sale_id = sale_id
+        self.amount = amount
+        self.points_reversed = points_reversed
+        self.qualifying_reversed = qualifying_reversed
+        self.bonus_reversed = bonus_reversed
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)
@@ -133,11 +161,24 @@ class SegmentReversed:
     segment_id: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartnerTransactionRecorded:
     key: str
     on: date
     forget_before: date
+
+    def __init__(  # written out (see `Posting.__init__`)
+        self,
+        key: str,
+        on: date,
+        forget_before: date,
+    ) -> None:
+        self.key = key
+        self.on = on
+        self.forget_before = forget_before
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)
@@ -292,7 +333,7 @@ class EventRecorded:
         return rebuilt(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class RejectionRecorded:
     """A rejected input's key is remembered too (its redelivery is a duplicate); time does not
     move and nothing else changes."""
@@ -302,6 +343,23 @@ class RejectionRecorded:
     at: datetime
     forget_before: int
     sweep_every: int
+
+    def __init__(  # written out (see `Posting.__init__`)
+        self,
+        key: str,
+        fingerprint: str,
+        at: datetime,
+        forget_before: int,
+        sweep_every: int,
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.at = at
+        self.forget_before = forget_before
+        self.sweep_every = sweep_every
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)

@@ -19,12 +19,34 @@ import pytest
 
 from bench.compiled import is_compiled
 from loyalty import events as ev
+from loyalty import inputs as i
 from loyalty.book import Outcome
 from loyalty.inputs import Purchase
 from loyalty.state import Lot, MemberState, Posting, Sale, SegmentCredit
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 POSTING = Posting("p1", "M1", AT, "points", 120, "earn", "e1", "L1", (("L1", 120),), "why", "op")
+SALE = Sale("s1", date(2026, 3, 1), Decimal("12.50"), "EUR", 12, 0, {"miles": 3}, "L1")
+FLIGHT = i.Flight(
+    "BR1", "LY", "101", "HEL", "LHR", date(2026, 3, 1), 1140, "Y", "economy",
+    Decimal("120.5"), Decimal(30), Decimal(12), "EUR",
+)  # fmt: skip
+INPUTS: list[Any] = [
+    i.Enrol("e1", "M1", AT, date(2026, 3, 1)),
+    i.Enrol("e1", "M1", AT, date(2026, 3, 1), (("home_market", "FI"),)),
+    Purchase("e1", "M1", AT, "shop", "food", Decimal("3"), "EUR", "s1"),
+    i.Refund("e2", "M1", AT, "s1", Decimal("1.5"), "EUR"),
+    i.Refund("e2", "M1", AT, "s1", None, None),
+    FLIGHT,
+    i.FlightFlown("e3", "M1", AT, FLIGHT),
+    i.FlightCancelled("e4", "M1", AT, "BR1:LY101:2026-03-01:HEL-LHR"),
+    i.PartnerAccrual("e5", "M1", AT, "P1", "t1", "hotel", Decimal(80), "EUR", None),
+    i.PartnerAccrual("e5", "M1", AT, "P1", "t1", "hotel", None, None, 400),
+    i.Redeem("e6", "M1", AT, 500, "lounge"),
+    i.Redeem("e6", "M1", AT, 500, "lounge", "c1"),
+    i.TransferPoints("e7", "M1", AT, "M2", 300, "c2"),
+    i.TransferReceived("e8", "M2", AT, "M1", "x1", 300, 10),
+]
 EXAMPLES: list[Any] = [
     POSTING,
     Posting("p2", "M1", AT, "points", 5, "earn", "e2"),
@@ -45,7 +67,7 @@ EXAMPLES: list[Any] = [
         activity_days={739000: 2},
         version=7,
     ),
-    Sale("s1", date(2026, 3, 1), Decimal("12.50"), "EUR", 12, 0, {"miles": 3}, "L1"),
+    SALE,
     Sale("s2", date(2026, 3, 1), Decimal("9"), "EUR", 9, 5, {}, None, Decimal("1"), 1, {"m": 1}),
     SegmentCredit("seg1", date(2026, 3, 1), 500, {"miles": 500}, "L1"),
     ev.PointsCredited(POSTING, date(2026, 3, 1), date(2026, 3, 15), date(2028, 3, 1), "x", 3),
@@ -64,6 +86,11 @@ EXAMPLES: list[Any] = [
     ev.VolumeCounted("2026-Q1", 120),
     ev.VolumeCounted("2026-Q1", 120, "2025-Q4"),
     ev.ActivityPruned(739000),
+    ev.RejectionRecorded("e1", "abc", AT, 739000, 11),
+    ev.SaleRecorded(SALE, date(2025, 12, 1)),
+    ev.SaleRefunded("s1", Decimal("2.5"), 2, (("miles", 1),), False),
+    ev.PartnerTransactionRecorded("P1:t1", date(2026, 3, 1), date(2025, 12, 1)),
+    *INPUTS,
     Outcome(
         "applied",
         Purchase("e1", "M1", AT, "shop", "food", Decimal("3"), "EUR", "s1"),
