@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -174,6 +175,9 @@ class Step:
 Line = tuple[int, bytes, Input | None, str]  # number, raw line, decoded input (or None), error
 
 
+_ORDER = itemgetter(0)  # an epoch's entries by their order key (C, not a call per entry)
+
+
 def blank(line: bytes) -> bool:
     """`not line.strip()` without the stripped copy (`isspace` checks the same characters)."""
     return not line or line.isspace()
@@ -184,13 +188,8 @@ def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]
     an epoch inputs go by event time. `is_new_clock` is asked when a clock's line is reached,
     before the epoch it closes is handed out (a repeated clock closes none)."""
     epoch: list[tuple[tuple[datetime, int, int], bytes, MemberInput]] = []
-
-    def flush() -> Iterator[Line]:
-        epoch.sort(key=lambda entry: entry[0])
-        for key, line, inp in epoch:
-            yield key[2], line, inp, ""
-        epoch.clear()
-
+    # An epoch is handed out here, not by a nested generator: compiled, every item through
+    # `yield from` took a generic send and a second generator's resume.
     for number, line in enumerate(lines, 1):
         if blank(line):
             continue  # blank lines are not events
@@ -201,11 +200,16 @@ def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]
             continue
         if isinstance(inp, Clock):
             if is_new_clock(inp):
-                yield from flush()
+                epoch.sort(key=_ORDER)
+                for key, held, member_input in epoch:
+                    yield key[2], held, member_input, ""
+                epoch.clear()
             yield number, line, inp, ""
         else:
             epoch.append((order_key(inp, number), line, inp))
-    yield from flush()
+    epoch.sort(key=_ORDER)
+    for key, held, member_input in epoch:
+        yield key[2], held, member_input, ""
 
 
 def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
