@@ -1,5 +1,8 @@
-"""`python -m bench.instructions [EVENTS] [--lines N] [--baseline REV]`: instructions the
-compiled rulebook executes per input, counted by valgrind (callgrind), this tree against REV.
+"""`python -m bench.instructions [EVENTS] [--lines N] [--baseline REV] [--whole]`: instructions
+the compiled rulebook executes per input, counted by valgrind (callgrind), this tree against REV.
+With `--whole`, those of a whole replay per line instead: decoding, the rulebook, the outputs
+written and the collections the replay runs (the count of a child that only starts and loads the
+programme taken off that of one that also replays).
 
 Timings on these machines drift by a fifth within an hour, so a change of a few percent needs
 many alternating runs to show. An instruction count does not drift: the same inputs through
@@ -59,6 +62,24 @@ print(len(inputs))
 """
 
 
+# `--whole`: a replay as `loyalty replay` runs it, or (`run` false) only what precedes it.
+WHOLE = """
+import sys, tempfile
+from pathlib import Path
+sys.path.insert(1, {project!r})
+import loyalty.book
+assert not loyalty.book.__file__.endswith(".py"), loyalty.book.__file__
+from edge.program_file import load_program
+from entrypoints.replay import replay
+program = load_program(Path({program!r}))
+if {run!r}:
+    with tempfile.TemporaryDirectory() as out:
+        print(replay(Path({events!r}), program, Path(out), progress=False).received)
+else:
+    print(0)
+"""
+
+
 def command(side: Side, events: Path, program: Path, out: Path) -> list[str]:
     code = CHILD.format(project=str(side.project), program=str(program), events=str(events))
     return [
@@ -70,6 +91,13 @@ def command(side: Side, events: Path, program: Path, out: Path) -> list[str]:
     ]
 
 
+def whole_command(side: Side, events: Path, program: Path, out: Path, run: bool) -> list[str]:
+    values = {"project": str(side.project), "program": str(program), "events": str(events)}
+    code = WHOLE.format(**values, run=run)
+    callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    return [*callgrind, *python_code(side.tree, code)]
+
+
 def collected(stderr: str) -> int:
     """The instruction count callgrind reports for the toggled function."""
     found = re.search(r"Collected\s*:\s*([\d,]+)", stderr)
@@ -78,14 +106,23 @@ def collected(stderr: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def count(side: Side, events: Path, program: Path) -> tuple[int, int]:
-    """(instructions in `Book.handle`, inputs handled) for one side."""
-    with tempfile.TemporaryDirectory() as folder:
-        cmd = command(side, events, program, Path(folder) / "callgrind.out")
-        done = subprocess.run(cmd, cwd=side.project, capture_output=True, text=True)
+def _counted(side: Side, cmd: list[str]) -> tuple[int, int]:
+    done = subprocess.run(cmd, cwd=side.project, capture_output=True, text=True)
     if done.returncode != 0:
         raise BaselineError(f"{side.name} under valgrind failed:\n{done.stderr[-3000:]}")
     return collected(done.stderr), int(done.stdout.strip().splitlines()[-1])
+
+
+def count(side: Side, events: Path, program: Path, whole: bool = False) -> tuple[int, int]:
+    """(instructions, inputs handled) for one side: in `Book.handle`, or with `whole` in a
+    whole replay (then per line read)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        if not whole:
+            return _counted(side, command(side, events, program, out))
+        replayed, lines = _counted(side, whole_command(side, events, program, out, True))
+        started, _ = _counted(side, whole_command(side, events, program, out, False))
+    return replayed - started, lines
 
 
 def main() -> None:
@@ -94,6 +131,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=20_000)
     parser.add_argument("--baseline", metavar="REV")
     parser.add_argument("--program", type=Path, default=ROOT / "programs" / "airline.yaml")
+    parser.add_argument("--whole", action="store_true", help="count a whole replay per line")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
@@ -112,12 +150,13 @@ def main() -> None:
         else:
             compared = [(Side("this tree", ROOT, compiled_tree(quiet=False)), args.program)]
         counts = []
+        where, unit = ("a whole replay", "line") if args.whole else ("Book.handle", "input")
         for side, program in compared:
-            instructions, inputs = count(side, head, program)
+            instructions, inputs = count(side, head, program, args.whole)
             counts.append(instructions)
             print(
-                f"  {side.name:>12}: {instructions:>15,} instructions in Book.handle, "
-                f"{instructions / inputs:>9,.0f} per input ({inputs:,} inputs)",
+                f"  {side.name:>12}: {instructions:>15,} instructions in {where}, "
+                f"{instructions / inputs:>9,.0f} per {unit} ({inputs:,} {unit}s)",
                 flush=True,
             )
         if len(counts) == 2:

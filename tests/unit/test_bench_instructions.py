@@ -10,7 +10,7 @@ import pytest
 
 from bench.baseline import BaselineError, Side
 from bench.compiled import compiled_tree
-from bench.instructions import ENTRY, collected, command, count
+from bench.instructions import ENTRY, collected, command, count, whole_command
 from bench.workload import ROOT
 from entrypoints.cli import main
 
@@ -29,6 +29,15 @@ def test_the_command_counts_only_the_book_of_the_sides_tree(tmp_path: Path) -> N
     assert str(tmp_path / "project") in code and str(tmp_path / "e.jsonl") in code
 
 
+def test_the_whole_command_replays_only_when_asked(tmp_path: Path) -> None:
+    side = Side("rev", tmp_path / "project", tmp_path / "tree")
+    args = (side, tmp_path / "e.jsonl", tmp_path / "p.yaml", tmp_path / "out")
+    replays, starts = whole_command(*args, True), whole_command(*args, False)
+    assert replays[:3] == ["valgrind", "--tool=callgrind", f"--callgrind-out-file={args[3]}"]
+    assert "if True:" in replays[-1] and "if False:" in starts[-1]
+    assert replays[:-1] == starts[:-1]
+
+
 def test_the_count_is_read_from_callgrinds_report() -> None:
     report = "==1== Events    : Ir\n==1== Collected : 2807827302\n==1== I   refs: 2,807,827,302\n"
     assert collected(report) == 2_807_827_302
@@ -45,3 +54,7 @@ def test_a_small_workload_is_counted(tmp_path: Path) -> None:
     side = Side("this tree", ROOT, compiled_tree())
     instructions, inputs = count(side, events, programme)
     assert inputs > 0 and instructions > 1000 * inputs
+    # A whole replay: every line read (received), and more work than the book's alone.
+    whole, lines = count(side, events, programme, whole=True)
+    assert lines == len(events.read_bytes().splitlines()) >= inputs
+    assert whole > instructions
