@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import msgspec
 from pydantic import AwareDatetime, BaseModel
@@ -125,8 +125,9 @@ def _decimal_shape(constraints: dict[str, Any]) -> str:
 
 
 def _decimal(constraints: dict[str, Any]) -> Convert:
-    gt, ge = constraints.get("gt"), constraints.get("ge")
-    lt, le = constraints.get("lt"), constraints.get("le")
+    # Bounds as decimals once: a decimal compared with an int converts the int every time.
+    gt, ge = _bound(constraints.get("gt")), _bound(constraints.get("ge"))
+    lt, le = _bound(constraints.get("lt")), _bound(constraints.get("le"))
 
     def convert(value: Any) -> Decimal:  # a field's default never reaches here
         number = Decimal(value)  # the shape is checked: plain digits
@@ -142,9 +143,18 @@ def _decimal(constraints: dict[str, Any]) -> Convert:
     return convert
 
 
+def _bound(value: Any) -> Decimal | None:
+    """A contract's bound as a decimal, exactly (an int or a decimal; a float exactly too)."""
+    return None if value is None else Decimal(value)
+
+
+# Bound once: compiled, `datetime.fromisoformat` is a method lookup on the type per call.
+_FROM_ISO: Final = datetime.fromisoformat
+
+
 def _timestamp(value: Any) -> datetime:
     try:
-        return datetime.fromisoformat(value)
+        return _FROM_ISO(value)
     except ValueError:
         raise _Slow from None
 
