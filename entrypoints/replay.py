@@ -111,8 +111,9 @@ def member_json(state: MemberState, program: Program) -> dict[str, Any]:
 
 
 def _iso(day: date | None) -> str | None:
-    # Remembered texts (`iso_day`, `utc_text`): `isoformat` formats through sprintf, ~4,000
-    # instructions a call, five calls a member in members.jsonl.
+    # Not `isoformat` (it formats through sprintf, ~4,000 instructions a call, five calls a
+    # member in members.jsonl): `iso_day` remembers a day's text, `utc_text` has orjson write
+    # a time.
     return None if day is None else iso_day(day)
 
 
