@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 # Outside the rulebook, the modules every event line passes through: decoding (the msgspec fast
 # path and its conversion to the core's inputs), the replay's loop and its output records, and
 # the stream runner's status records. Interpreted, they were ~30% of a compiled replay;
-# compiled, a replay of the bench workload's first 30,000 lines runs 7.8% fewer instructions
+# compiled, a replay of the bench workload's first 30,000 lines runs 8.5% fewer instructions
 # (docs/performance.md). Their packages are copied whole beside the rulebook (bench/compiled.py).
 EDGE_MODULES = (
     "edge/member_events.py",

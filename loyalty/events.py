@@ -333,33 +333,17 @@ class EventRecorded:
         return rebuilt(self)
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class RejectionRecorded:
     """A rejected input's key is remembered too (its redelivery is a duplicate); time does not
-    move and nothing else changes."""
+    move and nothing else changes. (Its `__init__` is the generated one: rejections are rare,
+    and written out it was a copy of `EventRecorded`'s.)"""
 
     key: str
     fingerprint: str
     at: datetime
     forget_before: int
     sweep_every: int
-
-    def __init__(  # written out (see `Posting.__init__`)
-        self,
-        key: str,
-        fingerprint: str,
-        at: datetime,
-        forget_before: int,
-        sweep_every: int,
-    ) -> None:
-        self.key = key
-        self.fingerprint = fingerprint
-        self.at = at
-        self.forget_before = forget_before
-        self.sweep_every = sweep_every
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
-        return rebuilt(self)
 
 
 @dataclass(slots=True, init=False)

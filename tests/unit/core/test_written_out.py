@@ -86,7 +86,6 @@ EXAMPLES: list[Any] = [
     ev.VolumeCounted("2026-Q1", 120),
     ev.VolumeCounted("2026-Q1", 120, "2025-Q4"),
     ev.ActivityPruned(739000),
-    ev.RejectionRecorded("e1", "abc", AT, 739000, 11),
     ev.SaleRecorded(SALE, date(2025, 12, 1)),
     ev.SaleRefunded("s1", Decimal("2.5"), 2, (("miles", 1),), False),
     ev.PartnerTransactionRecorded("P1:t1", date(2026, 3, 1), date(2025, 12, 1)),
