@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -85,7 +85,7 @@ def _hold_settled(e: ev.HoldSettled) -> dict[str, Any]:
     }
 
 
-_RECORDS: dict[type, Callable[[Any], dict[str, Any]]] = {
+_RECORDS: Final[dict[type, Callable[[Any], dict[str, Any]]]] = {
     ev.TierChanged: _tier,
     ev.ClassChanged: _class,
     ev.MatchGranted: _granted,
@@ -98,7 +98,7 @@ _RECORDS: dict[type, Callable[[Any], dict[str, Any]]] = {
     ev.AccrualHeld: _hold,
     ev.HoldSettled: _hold_settled,
 }
-STATUS_EVENTS = frozenset(_RECORDS)
+STATUS_EVENTS: Final = frozenset(_RECORDS)
 
 
 def status_record(event: ev.DomainEvent) -> dict[str, Any] | None:

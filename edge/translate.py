@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,7 +28,7 @@ def describe(exc: ValidationError, limit: int = 8) -> str:
 
 def decode_external(raw: bytes | str) -> i.Input:
     """Decode one external event (JSON) into a core input, or raise Undecodable."""
-    return _decode(w.EXTERNAL, raw, _FAST_EXTERNAL)
+    return _decode(_EXTERNAL, raw, _FAST_EXTERNAL)
 
 
 def decode_any(raw: bytes | str) -> i.Input:
@@ -48,7 +48,8 @@ def _decode(
     if fast is not None:
         decoded = fast.decode(raw)
         if decoded is not None:
-            return _convert(*decoded)
+            # Not `_convert(*decoded)`: compiled, a starred call is a generic Python call.
+            return _convert(decoded[0], decoded[1])
     try:
         model = adapter.validate_json(raw)
     except ValidationError as exc:
@@ -81,7 +82,7 @@ def _segment_id(e: w.FlightCancelled) -> str:
     )
 
 
-_TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
+_TO_INPUT: Final[dict[type, Callable[[Any, Any], i.Input]]] = {
     w.MemberEnrolled: lambda e, at: i.Enrol(
         e.event_id, e.member_id, at, e.enrolled_on, tuple(sorted(e.segment.items()))
     ),
@@ -126,16 +127,23 @@ _TO_INPUT: dict[type, Callable[[Any, Any], i.Input]] = {
 }
 
 
+_UTC: Final = UTC
+
+
 def to_input(model: w.Envelope) -> i.Input:
     return _convert(type(model), model)
 
 
 def _convert(kind: type, model: Any) -> i.Input:
     """A wire model, or the fast path's struct that reads like one, as a core input."""
-    return _TO_INPUT[kind](model, model.occurred_at.astimezone(UTC))
+    return _TO_INPUT[kind](model, model.occurred_at.astimezone(_UTC))
 
 
 # The fast path (edge/wire_fast.py): what it accepts, pydantic accepts with the same values;
 # anything else goes to pydantic above, which decides and words the rejection.
-_FAST_EXTERNAL = FastDecoder(w.EXTERNAL_MODELS)
-_FAST_ANY = FastDecoder(w.EXTERNAL_MODELS + w.INTERNAL_MODELS)
+_FAST_EXTERNAL: Final = FastDecoder(w.EXTERNAL_MODELS)
+_FAST_ANY: Final = FastDecoder(w.EXTERNAL_MODELS + w.INTERNAL_MODELS)
+# Names read for every event, bound once: compiled, a module-level name that is not `Final`
+# is looked up in the module's dict at each use (an imported one, or a module's attribute,
+# too).
+_EXTERNAL: Final = w.EXTERNAL

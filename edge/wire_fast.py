@@ -56,7 +56,7 @@ _TIMESTAMP = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"  # date and time
     r"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"  # microseconds at most; an offset
 )
-_SEPARATOR = "\x00"
+_SEPARATOR: Final = "\x00"
 
 
 @dataclass
@@ -130,7 +130,7 @@ def _decimal(constraints: dict[str, Any]) -> Convert:
     lt, le = _bound(constraints.get("lt")), _bound(constraints.get("le"))
 
     def convert(value: Any) -> Decimal:  # a field's default never reaches here
-        number = Decimal(value)  # the shape is checked: plain digits
+        number = _DECIMAL(value)  # the shape is checked: plain digits
         if (
             (gt is not None and not number > gt)
             or (ge is not None and not number >= ge)
@@ -150,6 +150,8 @@ def _bound(value: Any) -> Decimal | None:
 
 # Bound once: compiled, `datetime.fromisoformat` is a method lookup on the type per call.
 _FROM_ISO: Final = datetime.fromisoformat
+# Bound as `Final`: any other module-level name is a dict lookup per use, compiled.
+_DECIMAL: Final = Decimal
 
 
 def _timestamp(value: Any) -> datetime:

@@ -34,12 +34,16 @@ from loyalty.ordering import order_key
 from loyalty.program import Program
 from loyalty.state import MemberState, Posting
 
-_DUMP = orjson.OPT_APPEND_NEWLINE
+_DUMP: Final = orjson.OPT_APPEND_NEWLINE
 # Bound once: compiled, `orjson.dumps` is a module attribute lookup per call (per record).
 _DUMPS: Final = orjson.dumps
-_POSTINGS = ev.POSTING_EVENTS
+_POSTINGS: Final = ev.POSTING_EVENTS
 # Every event kind an output file shows; the rest (most events) are passed over at once.
-_SEEN = _POSTINGS | STATUS_EVENTS | {ev.AlertRaised}
+_SEEN: Final = _POSTINGS | STATUS_EVENTS | {ev.AlertRaised}
+# Bound as `Final`: compiled, any other module-level name (an imported one, a module's
+# attribute) is looked up in a dict at each use, and these are read for every event.
+_STATUS: Final = STATUS_EVENTS
+_ALERT: Final = ev.AlertRaised
 
 
 @dataclass
@@ -181,12 +185,17 @@ class Step:
 Line = tuple[int, bytes, Input | None, str]  # number, raw line, decoded input (or None), error
 
 
-_ORDER = itemgetter(0)  # an epoch's entries by their order key (C, not a call per entry)
+_ORDER: Final = itemgetter(0)  # an epoch's entries by their order key (C, not a call per entry)
 
 
 def blank(line: bytes) -> bool:
     """`not line.strip()` without the stripped copy (`isspace` checks the same characters)."""
+    if line and line[0] == _BRACE:
+        return False  # an event's usual first byte: no method call (twice a line, compiled)
     return not line or line.isspace()
+
+
+_BRACE: Final = ord("{")
 
 
 def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]) -> Iterator[Line]:
@@ -313,10 +322,10 @@ def _record(
             # call on an attribute of the union (every posting).
             posting: Posting = getattr(event, "posting")  # noqa: B009
             postings.append(_DUMPS(posting.fields(), option=_DUMP))
-        if kind in STATUS_EVENTS:  # a hold's posting is also a member event
+        if kind in _STATUS:  # a hold's posting is also a member event
             writer.status_changes.write(_DUMPS(status_record(event), option=_DUMP))
             summary.status_changes += 1
-        elif kind is ev.AlertRaised:
+        elif kind is _ALERT:
             assert isinstance(event, ev.AlertRaised)
             writer.alerts.write(
                 orjson.dumps(

@@ -17,8 +17,9 @@ is always the fresh count's (tests/unit/core/test_activity_window.py).
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import Final
 
-_BEFORE_TIME = -(1 << 62)  # a `now` before every day: nothing counted yet
+_BEFORE_TIME: Final = -(1 << 62)  # a `now` before every day: nothing counted yet
 
 
 class ActivityWindow:

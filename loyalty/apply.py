@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from loyalty import events as ev
 from loyalty.calendar import iso_day, iso_day_before, ordinal_of
@@ -405,7 +405,7 @@ def _nothing(state: MemberState, event: Any) -> None:
     """Events for the outside world (alerts, follow-ups) leave the member as it is."""
 
 
-_HANDLERS: dict[type, Callable[[MemberState, Any], None]] = {
+_HANDLERS: Final[dict[type, Callable[[MemberState, Any], None]]] = {
     ev.PointsCredited: _credited,
     ev.PointsDebited: _debited,
     ev.QualifyingCredited: _qualifying,

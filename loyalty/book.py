@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from loyalty import events as ev
 from loyalty import inputs
@@ -46,7 +46,7 @@ from loyalty.status import decide_derived, decide_status
 
 # Clock ids are remembered for the duplicate horizon but at most this many (a tick a minute
 # for 90 days would be 130k ids in every partition's marks).
-CLOCK_IDS_KEPT = 10_000
+CLOCK_IDS_KEPT: Final = 10_000
 OutcomeKind = Literal["applied", "duplicate", "rejected"]
 FollowUp = TransferReceived | TransferReturned
 INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
@@ -67,7 +67,9 @@ INPUT_TYPES = {  # wire names, for retention rules restricted to some inputs
 }
 
 # By type: `type(inp).__name__` is a generic attribute read from compiled code, per input.
-_WIRE_NAMES: dict[type, str] = {getattr(inputs, name): wire for name, wire in INPUT_TYPES.items()}
+_WIRE_NAMES: Final[dict[type, str]] = {
+    getattr(inputs, name): wire for name, wire in INPUT_TYPES.items()
+}
 
 ClockStatus = Literal["new", "duplicate", "conflict", "too_late"]
 Remembered = dict[str, tuple[str, int]]  # key -> (content digest, day ordinal)

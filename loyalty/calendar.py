@@ -6,7 +6,7 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-DAY = timedelta(days=1)
+DAY: Final = timedelta(days=1)
 
 
 # Memos for the date arithmetic the hot path repeats (a few hundred distinct days a year).

@@ -6,7 +6,7 @@ Raises `Rejected` for invalid business input; never changes state (that is `appl
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from loyalty import accruals, commands, holds
 from loyalty import events as ev
@@ -15,7 +15,7 @@ from loyalty.program import Program
 from loyalty.rejections import Code, Rejected
 from loyalty.state import MemberState
 
-_FOR_MEMBERS: dict[type, Callable[[MemberState, Any, Program], list[ev.DomainEvent]]] = {
+_FOR_MEMBERS: Final[dict[type, Callable[[MemberState, Any, Program], list[ev.DomainEvent]]]] = {
     i.Purchase: accruals.decide_purchase,
     i.Refund: accruals.decide_refund,
     i.FlightFlown: accruals.decide_flight,

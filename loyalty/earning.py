@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from loyalty.hot import Hot, PurchaseView
 from loyalty.inputs import Flight
@@ -16,7 +17,7 @@ from loyalty.program import PartnerEarn, Program
 from loyalty.rejections import Code, Rejected
 from loyalty.rounding import to_points
 
-ONE = Decimal(1)
+ONE: Final = Decimal(1)
 
 
 def promotion_multiplier(

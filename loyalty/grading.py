@@ -49,7 +49,7 @@ def period_key(grading: Grading, day: date) -> str:
     return period
 
 
-_PERIOD_SUFFIX = tuple(f"-P{index:02d}" for index in range(13))
+_PERIOD_SUFFIX: Final = tuple(f"-P{index:02d}" for index in range(13))
 _PERIOD_KEYS: Final[dict[tuple[date, int], str]] = {}
 
 

@@ -34,10 +34,10 @@ import orjson
 
 from loyalty import inputs as i
 
-COMMAND_KEY = "cmd#"
+COMMAND_KEY: Final = "cmd#"
 # By exact type, not `isinstance` with a tuple: from compiled code that is a generic call per
 # type in the tuple (~1,000 instructions, twice an input). Input types are not subclassed.
-_COMMANDS: frozenset[type] = frozenset(
+_COMMANDS: Final[frozenset[type]] = frozenset(
     {i.Redeem, i.TransferPoints, i.ManualAdjustment, i.DecideHold}
 )
 
@@ -55,7 +55,7 @@ def digest(inp: i.MemberInput | i.Clock) -> str:
     """A digest of the input's meaning (see the module docstring), current version."""
     values = _frequent_values(inp)
     hasher = _BLAKE2B_9.copy()
-    hasher.update(_DUMPS(_values(inp) if values is None else values, default=_json))
+    hasher.update(_DUMPS(_values(inp) if values is None else values, default=_JSON))
     return hasher.hexdigest()
 
 
@@ -154,7 +154,7 @@ def digest_v1(inp: i.MemberInput | i.Clock) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
 
 
-_V1_LENGTH = 16
+_V1_LENGTH: Final = 16
 
 
 def _values(inp: i.MemberInput | i.Clock) -> list[Any]:
@@ -179,6 +179,8 @@ def _json(value: Any) -> Any:
         return str(value.normalize())
     raise TypeError(f"no digest for a {type(value).__name__}")
 
+
+_JSON: Final = _json  # a function as a value: `Final`, or a dict lookup per digest
 
 _PLAIN = frozenset({str, int, bool, float, type(None), datetime, date})
 

@@ -10,11 +10,12 @@ so a partition's result equals replay's for the same file.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from loyalty import inputs as i
 
 # Rank by source: the topic each input type arrives on (see streams/topics.py).
-SOURCE_RANK: dict[type, int] = {
+SOURCE_RANK: Final[dict[type, int]] = {
     i.Enrol: 0,
     i.Redeem: 0,
     i.TransferPoints: 0,
@@ -28,7 +29,7 @@ SOURCE_RANK: dict[type, int] = {
     i.FlightCancelled: 2,
     i.PartnerAccrual: 3,
 }
-OTHER_RANK = 4
+OTHER_RANK: Final = 4
 
 
 def order_key(inp: i.MemberInput, seq: int) -> tuple[datetime, int, int]:

@@ -16,8 +16,8 @@ from loyalty.calendar import Moment, moment_of
 from loyalty.program_status import Grading
 from loyalty.rebuild import rebuilt
 
-DEBT_LOT = "debt"
-_ZERO = Decimal(0)
+DEBT_LOT: Final = "debt"
+_ZERO: Final = Decimal(0)
 NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "never"
 
 

@@ -4,6 +4,7 @@ and the lifecycle stage. Called by the book after an event (or time) has been ap
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Final
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, day_of, moment_of
@@ -14,8 +15,8 @@ from loyalty.program_status import Grading
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
 
-EARN_KINDS = frozenset({"earn", "retro_claim"})
-EXPIRY_BARRIER_DAYS = 90  # activity this close to an inactivity expiry is a barrier at work
+EARN_KINDS: Final = frozenset({"earn", "retro_claim"})
+EXPIRY_BARRIER_DAYS: Final = 90  # activity this close to an inactivity expiry is a barrier at work
 
 
 def decide_derived(
