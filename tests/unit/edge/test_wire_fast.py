@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from edge.translate import _FAST_ANY, Undecodable, decode_any, validated
-from edge.wire_fast import FastDecoder
+from edge.wire_fast import _CANONICAL, _CLASSES, FastDecoder, _Shapes, invariant
 from schemas import events as w
 from tests.unit.test_wire_schemas import BASE, VALID
 
@@ -152,3 +152,57 @@ def test_generation_refuses_what_it_cannot_follow() -> None:
     for model in (Checked, Lenient):
         with pytest.raises(TypeError, match="wire_fast"):
             FastDecoder([model])
+
+
+# -- the shapes' memo (`_Shapes`): a text's canonical form stands for the text -------------------
+
+_SHAPES = {
+    struct.__name__: finisher.shapes
+    for struct, (_, finisher) in _FAST_ANY._finish.items()
+    if finisher.shapes.memo is not None
+}
+_GROUPS = [sorted(group) for group in _CLASSES]
+_GROUP_OF = {char: group for group in _GROUPS for char in group}
+
+
+def test_every_event_kind_has_its_memo() -> None:
+    # The contract's shapes are all ones the memo can stand for; one that is not would
+    # silently lose the memo's speed, so it is a failure here.
+    assert len(_SHAPES) == len(_FAST_ANY._finish)
+
+
+@st.composite
+def same_form_pair(draw: st.DrawFn) -> tuple[Any, str, str]:
+    """A struct's shapes, a text (often a match, then maybe broken), and a text of its form."""
+    shapes = _SHAPES[draw(st.sampled_from(sorted(_SHAPES)))]
+    text = draw(st.from_regex(shapes.whole, fullmatch=True))
+    for _ in range(draw(st.integers(0, 2))):  # broken: a character changed, added or dropped
+        at = draw(st.integers(0, len(text)))
+        char = draw(st.characters(max_codepoint=127))
+        cut = draw(st.integers(0, 1))
+        text = text[:at] + char + text[at + cut :]
+    other = "".join(
+        chr(draw(st.sampled_from(_GROUP_OF[ord(c)]))) if ord(c) < 128 else c for c in text
+    )
+    return shapes, text, other
+
+
+@settings(max_examples=2000, deadline=None)
+@given(same_form_pair())
+def test_texts_of_one_form_match_alike(pair: tuple[Any, str, str]) -> None:
+    shapes, text, other = pair
+    assert text.encode().translate(_CANONICAL) == other.encode().translate(_CANONICAL)
+    assert (shapes.whole.fullmatch(text) is None) == (shapes.whole.fullmatch(other) is None)
+    # and through the memo, in either order, as the expression alone says
+    for first, second in ((text, other), (other, text)):
+        fresh = _Shapes(shapes.whole.pattern)
+        assert fresh.match(first) == (fresh.whole.fullmatch(first) is not None)
+        assert fresh.match(second) == (fresh.whole.fullmatch(second) is not None)
+
+
+def test_invariance_is_refused_when_a_pattern_tells_a_class_apart() -> None:
+    refused = ["a", "[1-9]", "[a-f]", r"\d", r"\w", "(?i)A", "x|y", r"\b0", "(a)\\1", "(?=0)"]
+    for pattern in refused:
+        assert not invariant(pattern), pattern
+    for pattern in ["T", "Z", "[A-Z]{3}", "[^a-z]", "[0-9]+", "(?:Z|[+-])", "[A-Za-z0-9_.:/-]+"]:
+        assert invariant(pattern), pattern
