@@ -136,7 +136,10 @@ def to_input(model: w.Envelope) -> i.Input:
 
 def _convert(kind: type, model: Any) -> i.Input:
     """A wire model, or the fast path's struct that reads like one, as a core input."""
-    return _TO_INPUT[kind](model, model.occurred_at.astimezone(_UTC))
+    at = model.occurred_at
+    # `astimezone` returns the time itself when it is in UTC already (most events): asked
+    # first, without the method call.
+    return _TO_INPUT[kind](model, at if at.tzinfo is _UTC else at.astimezone(_UTC))
 
 
 # The fast path (edge/wire_fast.py): what it accepts, pydantic accepts with the same values;
