@@ -3,6 +3,7 @@ to the programme's duplicate horizon; older inputs are rejected `too_late`, neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,15 @@ from hypothesis import strategies as st
 from edge.program_file import ProgramError, parse_program
 from edge.translate import Undecodable, decode_external
 from loyalty import inputs as i
-from loyalty.identity import _frequent_values, _json, _values, digest, digest_v1, key_of
+from loyalty.identity import (
+    _frequent_values,
+    _json,
+    _values,
+    digest,
+    digest_v1,
+    digest_v2,
+    key_of,
+)
 from loyalty.program import Windows
 from tests.unit.core.world import World, at, make_program, rejected
 
@@ -178,19 +187,26 @@ def test_the_digest_versions_are_told_apart_by_length() -> None:
     """The current digest is pinned: changing it silently would turn every redelivered copy
     of an input remembered before the change into a conflict."""
     when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    assert digest(i.Clock("tick-1", when)) == "6ce4210ae475bc04a9"
+    assert digest(i.Clock("tick-1", when)) == "5aa615d9fd44f6bbde3c"
     purchase = i.Purchase("e1", "M1", when, "m", "c", Decimal("100"), "EUR", "s")
-    assert digest(purchase) == "bf4c5f9cf4accef024"
-    assert len(digest(purchase)) != len(digest_v1(purchase))
+    assert digest(purchase) == "c6db9ce8e68db9b092b1"
+    # The older versions stay as they were written (changelogs hold them).
+    assert digest_v2(i.Clock("tick-1", when)) == "6ce4210ae475bc04a9"
+    assert digest_v2(purchase) == "bf4c5f9cf4accef024"
+    lengths = {len(digest(purchase)), len(digest_v2(purchase)), len(digest_v1(purchase))}
+    assert len(lengths) == 3
 
 
 def _flight(base_fare: Decimal = Decimal("120.00")) -> i.Flight:
     return replace(World.flight(), base_fare=base_fare)
 
 
-def test_a_copy_of_an_input_remembered_under_a_version_1_digest_is_a_duplicate() -> None:
-    """A member's and the book's memories restored from a changelog written before version 2
-    hold version 1 digests: a redelivered copy is still a duplicate, another payload under
+@pytest.mark.parametrize("older", [digest_v1, digest_v2])
+def test_a_copy_of_an_input_remembered_under_an_older_digest_is_a_duplicate(
+    older: Callable[[i.Input], str],
+) -> None:
+    """A member's and the book's memories restored from a changelog written by an older
+    engine hold older digests: a redelivered copy is still a duplicate, another payload under
     the same id still a conflict."""
     world = World()
     world.enrol()
@@ -202,9 +218,9 @@ def test_a_copy_of_an_input_remembered_under_a_version_1_digest_is_a_duplicate()
     # As restored from the older changelog.
     seen = world.state().seen
     for inp in (purchase, flown):
-        seen[key_of(inp)] = (digest_v1(inp), seen[key_of(inp)][1])
+        seen[key_of(inp)] = (older(inp), seen[key_of(inp)][1])
     clocks = world.book._clocks
-    clocks[clock.event_id] = (digest_v1(clock), clocks[clock.event_id][1])
+    clocks[clock.event_id] = (older(clock), clocks[clock.event_id][1])
     balance = world.state().balance
     assert world.send(replace(purchase, amount=Decimal("100.00"))).kind == "duplicate"
     assert world.send(replace(flown, flight=_flight(Decimal("120")))).kind == "duplicate"
@@ -254,11 +270,13 @@ _INPUTS = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(_INPUTS, _INPUTS)
-def test_version_2_tells_inputs_apart_exactly_as_version_1(a: i.Input, b: i.Input) -> None:
+def test_later_versions_tell_inputs_apart_exactly_as_version_1(a: i.Input, b: i.Input) -> None:
     """Version 1 is the reviewed definition of "the same meaning" (decimals by value, the
-    event id left out, a command's retry stamp left out): version 2 must agree with it on
-    every pair, from small domains so that equal meanings are drawn often."""
-    assert (digest(a) == digest(b)) == (digest_v1(a) == digest_v1(b))  # type: ignore[arg-type]
+    event id left out, a command's retry stamp left out): versions 2 and 3 must agree with it
+    on every pair, from small domains so that equal meanings are drawn often."""
+    same = digest_v1(a) == digest_v1(b)  # type: ignore[arg-type]
+    assert (digest(a) == digest(b)) == same  # type: ignore[arg-type]
+    assert (digest_v2(a) == digest_v2(b)) == same  # type: ignore[arg-type]
 
 
 _DECIMALS = _AMOUNTS | st.decimals(allow_nan=False, allow_infinity=False, places=4)
