@@ -419,7 +419,18 @@ _ALONE: Final = frozenset(next(iter(group)) for group in _CLASSES if len(group) 
 def invariant(pattern: str) -> bool:
     """Whether `pattern` matches ASCII texts alike when their canonical forms are equal (see
     `_Shapes`). Anything it cannot tell (a category such as `\\d`, a backreference, a
-    lookaround, a flag) counts as not."""
+    lookaround, a flag) counts as not. Remembered per pattern: each decoder asks for every
+    model's (parsing them is a share of the import's time)."""
+    known = _INVARIANT.get(pattern)
+    if known is None:
+        known = _INVARIANT[pattern] = _invariant(pattern)
+    return known
+
+
+_INVARIANT: Final[dict[str, bool]] = {}
+
+
+def _invariant(pattern: str) -> bool:
     try:
         from re import _constants as sre  # type: ignore[attr-defined]
         from re import _parser  # type: ignore[attr-defined]

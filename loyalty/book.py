@@ -346,7 +346,9 @@ class Book:
         fused = self._fused.get(type(inp)) if state is not None else None
         if fused is not None:
             assert state is not None
-            memo = Memo(key, print_, self._forget_day, self._sweep_every, self._grading_period)
+            memo = Memo(
+                key, print_, self._forget_day, self._sweep_every, self._grading_period, self._hot
+            )
             outputs = fused(state, inp, self.program, memo)
             if outputs is not None:
                 self.touched.add(member_id)
@@ -425,10 +427,10 @@ class Book:
         input_type: str | None,
     ) -> None:
         """Status follows the change: tier, match, stage; then the retention rules."""
-        changes = decide_status(state, self.program, now, cause)
+        changes = decide_status(state, self.program, self._hot, now, cause)
         if changes:  # rarely: the common case skips the call
             self._apply(state, changes, out)
-        fired = decide_rules(state, self.program, now, cause, input_type)
+        fired = decide_rules(state, self.program, self._hot, now, cause, input_type)
         if fired:
             self._apply(state, fired, out)
 

@@ -39,6 +39,7 @@ from loyalty.apply import (
 from loyalty.calendar import day_of, days_before, iso_day
 from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
+from loyalty.hot import Hot
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
 from loyalty.program import Program
 from loyalty.rejections import Rejected
@@ -51,7 +52,7 @@ Outputs = list[ev.DomainEvent]
 class Memo:
     """What the book passes for the input's own record (`EventRecorded` in the general path)."""
 
-    __slots__ = ("fingerprint", "forget_before", "key", "sweep_every", "ungraded_from")
+    __slots__ = ("fingerprint", "forget_before", "hot", "key", "sweep_every", "ungraded_from")
 
     def __init__(
         self,
@@ -60,7 +61,9 @@ class Memo:
         forget_before: int,
         sweep_every: int,
         ungraded_from: str | None,
+        hot: Hot,
     ) -> None:
+        self.hot = hot  # `program.hot`: read from the programme, a generic lookup each time
         self.key = key
         self.fingerprint = fingerprint
         self.forget_before = forget_before
@@ -143,7 +146,7 @@ def _earned(
 
 
 def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> Outputs | None:
-    hot = program.hot
+    hot = memo.hot
     rule = hot.purchases
     if rule is None or state.match is not None or p.sale_id in state.sales:
         return None
@@ -168,7 +171,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     )
     # -- decided: apply, in order --
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = days_before(at, program.hot.refund_days)
+    forget = days_before(at, hot.refund_days)
     record_sale(
         state, Sale(p.sale_id, day, p.amount, p.currency, points, bonus, credits, lot), forget
     )
@@ -200,7 +203,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         state, program, credited, qualified, activity_day, at, cause
     )
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
-    forget = days_before(at, program.hot.cancellation_days)
+    forget = days_before(at, memo.hot.cancellation_days)
     record_segment(
         state, SegmentCredit(segment_id, flown.flight_date, points, credits, lot), forget
     )
@@ -215,7 +218,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
         return None
     amount: Decimal | None = None
     if a.amount is not None:
-        amount = program.hot.to_base(a.amount, a.currency or program.base_currency)
+        amount = memo.hot.to_base(a.amount, a.currency or memo.hot.base_currency)
         if amount is None:
             return None
     key = f"{a.partner_id}:{a.partner_txn_id}"
@@ -236,7 +239,7 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     activity_day = earning_day(state, at)
     outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
-    forget = days_before(at, program.hot.partner_dedupe_days)
+    forget = days_before(at, memo.hot.partner_dedupe_days)
     record_partner_txn(state, key, day, forget)
     decided = (1 if points else 0) + len(credited) + 2
     _close(state, activity_day, volumes, at, memo, decided + derived)

@@ -9,6 +9,7 @@ from typing import Final
 from loyalty import events as ev
 from loyalty.calendar import add_months, day_of, moment_of
 from loyalty.grading import period_key
+from loyalty.hot import Hot
 from loyalty.lifecycle import STAGE_VALUES, oldest_activity, stage_of
 from loyalty.program import Program
 from loyalty.program_status import Grading
@@ -98,10 +99,10 @@ def expiry_barrier(
 
 
 def decide_status(
-    state: MemberState, program: Program, now: datetime, cause: str
+    state: MemberState, program: Program, hot: Hot, now: datetime, cause: str
 ) -> list[ev.DomainEvent]:
+    """`hot` is `program.hot`, passed by the book (see `retention.decide_rules`)."""
     events: list[ev.DomainEvent] = []
-    hot = program.hot  # one lookup: `program` is interpreted, `hot` its compiled view
     moment = moment_of(now)
     today = moment.day
     earned = state.earned_tier
