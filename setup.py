@@ -2,7 +2,7 @@
 passes through) is compiled to C with mypyc.
 
 The rulebook (`loyalty/`) is pure, strictly typed Python, which is what mypyc compiles. A
-compiled build replays the bench workload ~1.7x faster with byte-identical outputs
+compiled build replays the bench workload ~2x faster with byte-identical outputs
 (docs/performance.md). Development installs (`make install`, editable) stay interpreted: a
 compiled module beside its source would shadow later edits. The image (Dockerfile) and
 `make bench-core` build the compiled form; tests/integration/test_compiled_core.py checks it
