@@ -20,7 +20,9 @@ How each field type is narrowed:
 - string patterns are matched whole, all of an event's at once: its values joined by NUL
   under one regular expression (with exactly one NUL between values, so none holds one), as
   msgspec's own per-field check costs more than the rest of its decoding (Python's `$` would
-  also have matched before a final newline, the contract's does not);
+  also have matched before a final newline, the contract's does not); a joined text whose
+  canonical form matched before is not matched again (`_Shapes`: the expression is checked,
+  when the decoder is built, to be unable to tell apart characters of one form);
 - a model validator (PartnerAccrual's "amount or points") runs on the struct as it is.
 A model using anything else (another constraint, a field validator, a `before` validator) makes
 generation fail at import, so a change to the contract cannot be silently skipped here.
