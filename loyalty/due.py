@@ -52,8 +52,8 @@ def next_due(state: MemberState, hot: Hot) -> int | None:
     if stage_check is not None and stage_check < best:
         best = stage_check
     for hold in state.held:
-        if hold.expires_on is not None:
-            best = min(best, hold.expires_on.toordinal())
+        if hold._expires < best:  # NO_DAY (no expiry) is never below
+            best = hold._expires
     return None if best == NO_DAY else best
 
 
@@ -118,7 +118,7 @@ def due_changes(
         )
         events.append(ev.PointsDebited(posting, ((lot_id, remaining),)))
     for hold in state.held:
-        if hold.expires_on is not None and hold.expires_on <= day:
+        if hold._expires <= today and hold.expires_on is not None:  # by ordinal: see `Hold`
             release = program.velocity.expired_holds == "release"
             why = f"undecided for {program.velocity.hold_days} days"
             cause_id = f"expire/{state.member_id}"

@@ -213,7 +213,7 @@ class SegmentCredit:
         return rebuilt(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Hold:
     """An accrual held for review (velocity limits): not credited until released."""
 
@@ -224,6 +224,33 @@ class Hold:
     reason: str
     ref: str | None = None  # the sale or flight segment it belongs to, if any
     expires_on: date | None = None  # undecided by then: the programme's expiry outcome applies
+    # `expires_on`'s day ordinal (`NO_DAY` for none), a memo like a lot's: the due scans run
+    # over every hold of a member at each of its inputs and wake-ups, and a member held by the
+    # velocity limits all month keeps hundreds (the 1M bench file has one with 1,224), where
+    # a date compares and converts through generic calls.
+    _expires: int = field(init=False, compare=False, repr=False)
+
+    def __init__(  # written out for the memo (see `Lot.__init__`)
+        self,
+        hold_id: str,
+        at: datetime,
+        source: str,
+        points: int,
+        reason: str,
+        ref: str | None = None,
+        expires_on: date | None = None,
+    ) -> None:
+        self.hold_id = hold_id
+        self.at = at
+        self.source = source
+        self.points = points
+        self.reason = reason
+        self.ref = ref
+        self.expires_on = expires_on
+        self._expires = NO_DAY if expires_on is None else expires_on.toordinal()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
+        return rebuilt(self)
 
 
 @dataclass(slots=True)

@@ -32,6 +32,7 @@ from loyalty.lots import lot_id
 from loyalty.program_status import Band, Grading
 from loyalty.state import (
     NO_DAY,
+    Hold,
     Lot,
     MemberState,
     activity_ordinal,
@@ -256,3 +257,32 @@ def test_the_days_stay_bounded_and_right_past_their_limit() -> None:
     ordinals = range(start, start + MEMO_LIMIT + 1000)
     assert [day_at(o) for o in ordinals] == [date.fromordinal(o) for o in ordinals]
     assert len(calendar_module._DAYS) <= MEMO_LIMIT
+
+
+@given(st.lists(st.one_of(st.none(), _days), max_size=20), _days)
+def test_a_hold_s_expiry_ordinal_answers_as_its_date_does(
+    expiries: list[date | None], today: date
+) -> None:
+    """The next due day and the holds expiring by a day, found over the holds' memoised
+    ordinals, are what their dates say: for holds built directly, copied, pickled and
+    restored from the changelog; and the memo never reaches the changelog."""
+    state = MemberState("M1", date(2000, 1, 1), "blue", datetime(2000, 1, 1, tzinfo=UTC))
+    state.held = [
+        Hold(f"h{n}", datetime(2000, 1, 1, tzinfo=UTC), "purchase", 10, "limit", None, on)
+        for n, on in enumerate(expiries)
+    ]
+    dated = [on for on in expiries if on is not None]
+    assert b"_expires" not in encode(state)
+    for copy_of in (
+        lambda s: s,
+        copy.deepcopy,
+        lambda s: pickle.loads(pickle.dumps(s)),
+        lambda s: decode(encode(s)),
+    ):
+        again = copy_of(state)
+        found = min((hold._expires for hold in again.held), default=NO_DAY)
+        assert found == min((on.toordinal() for on in dated), default=NO_DAY)
+        expiring = [h.hold_id for h in again.held if h._expires <= today.toordinal()]
+        assert expiring == [
+            h.hold_id for h in state.held if h.expires_on is not None and h.expires_on <= today
+        ]

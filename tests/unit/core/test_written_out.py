@@ -22,7 +22,7 @@ from loyalty import events as ev
 from loyalty import inputs as i
 from loyalty.book import Outcome
 from loyalty.inputs import Purchase
-from loyalty.state import Lot, MemberState, Posting, Sale, SegmentCredit
+from loyalty.state import Hold, Lot, MemberState, Posting, Sale, SegmentCredit
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 POSTING = Posting("p1", "M1", AT, "points", 120, "earn", "e1", "L1", (("L1", 120),), "why", "op")
@@ -51,6 +51,8 @@ EXAMPLES: list[Any] = [
     POSTING,
     Posting("p2", "M1", AT, "points", 5, "earn", "e2"),
     Lot("L1", date(2026, 3, 1), date(2026, 3, 15), None, 120),
+    Hold("e1/hold", AT, "purchase", 400, "member daily limit 1000 exceeded"),
+    Hold("e2/hold", AT, "flight", 900, "daily limit", "seg1", date(2026, 3, 31)),
     MemberState("M1", date(2026, 3, 1), "blue", AT),
     MemberState(
         "M2",
