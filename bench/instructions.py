@@ -2,9 +2,10 @@
 the compiled rulebook executes per input, counted by valgrind (callgrind), this tree against REV.
 With `--whole`, those of a whole replay per line instead: decoding, the rulebook, the outputs
 written and the collections the replay runs (the count of a child that only starts and loads the
-programme taken off that of one that also replays). A whole replay's count moves by ~0.2% between
-runs of the same code (string hashes are salted per process; collections run when they run):
-measured 17,970,691,000 and 18,011,249,623 for one revision.
+programme taken off that of one that also replays). Every child runs with one hash seed: with
+salted string hashes a whole replay's count moved by ~0.2% between runs of the same code
+(17,970,691,000 and 18,011,249,623 for one revision), and start-up's by more than a small
+file's replay; with the seed, two counts of 40 lines agree to ~0.03%.
 
 Timings on these machines drift by a fifth within an hour, so a change of a few percent needs
 many alternating runs to show. An instruction count does not drift: the same inputs through
@@ -26,6 +27,7 @@ Needs `valgrind` (Debian: `apt-get install valgrind`).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -109,7 +111,11 @@ def collected(stderr: str) -> int:
 
 
 def _counted(side: Side, cmd: list[str]) -> tuple[int, int]:
-    done = subprocess.run(cmd, cwd=side.project, capture_output=True, text=True)
+    # One hash seed for every child: with salted string hashes, sets and dicts built at
+    # import iterate in another order in each process, and start-up's count moved by more
+    # than a small workload's replay (a whole count is a replay's minus start-up's).
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, cwd=side.project, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise BaselineError(f"{side.name} under valgrind failed:\n{done.stderr[-3000:]}")
     return collected(done.stderr), int(done.stdout.strip().splitlines()[-1])
