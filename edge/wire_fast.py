@@ -256,7 +256,9 @@ class _Generator:
         fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
         joined: list[tuple[str, str]] = []  # (name, shape): always a string, matched together
         alone: list[tuple[str, re.Pattern[str]]] = []  # may be None or a default: one by one
-        finisher = _Finish()
+        timestamps: list[tuple[str, bool]] = []  # (name, optional)
+        decimals: list[tuple[str, _Decimal]] = []
+        nested: list[tuple[str, Convert]] = []
         for name, info in model.model_fields.items():
             if info.alias is not None and info.alias != name:
                 raise TypeError(f"wire_fast: {model.__name__}.{name} has an alias")
@@ -280,12 +282,12 @@ class _Generator:
             # A field that may be absent or null keeps its default (None, `Decimal(0)`).
             optional = spec.optional or not required
             if spec.timestamp:
-                finisher.timestamps.append((name, optional))
+                timestamps.append((name, optional))
             if spec.decimal is not None:
-                finisher.decimals.append((name, _Decimal(spec.decimal, optional)))
+                decimals.append((name, _Decimal(spec.decimal, optional)))
             if spec.convert is not None:
                 convert = _skipping_defaults(spec.convert) if optional else spec.convert
-                finisher.nested.append((name, convert))
+                nested.append((name, convert))
         struct = msgspec.defstruct(
             f"Fast{model.__name__}",
             fields,
@@ -294,9 +296,15 @@ class _Generator:
             tag_field="type" if tag is not None else None,
             tag=tag,
         )
-        finisher.checks = [d.func for d in decorators.model_validators.values()]
-        finisher.alone = alone
-        finisher.join([name for name, _ in joined], [shape for _, shape in joined])
+        finisher = _Finish(
+            [name for name, _ in joined],
+            [shape for _, shape in joined],
+            alone,
+            timestamps,
+            decimals,
+            nested,
+            [d.func for d in decorators.model_validators.values()],
+        )
         self.structs[model] = (struct, finisher)
         return struct, finisher
 
@@ -312,22 +320,27 @@ class _Finish:
     checks. A class with typed parts, not a closure over them: compiled, its conversions are
     native calls (a closure's were generic ones, ~1,500 instructions each)."""
 
-    def __init__(self) -> None:
-        self.names: list[str] = []  # the fields matched together (`_Shapes`)
-        self.get: Callable[[Any], Any] | None = None
-        self.shapes = _Shapes("")
-        self.separators = 0
-        self.alone: list[tuple[str, re.Pattern[str]]] = []  # may be None or a default
-        self.timestamps: list[tuple[str, bool]] = []  # (name, optional)
-        self.decimals: list[tuple[str, _Decimal]] = []
-        self.nested: list[tuple[str, Convert]] = []
-        self.checks: list[Callable[[Any], Any]] = []
-
-    def join(self, names: list[str], shapes: list[str]) -> None:
+    def __init__(
+        self,
+        names: list[str],  # the fields always strings, matched together (`_Shapes`)
+        shapes: list[str],
+        alone: list[tuple[str, re.Pattern[str]]],  # may be None or a default: one by one
+        timestamps: list[tuple[str, bool]],  # (name, optional)
+        decimals: list[tuple[str, _Decimal]],
+        nested: list[tuple[str, Convert]],
+        checks: list[Callable[[Any], Any]],
+    ) -> None:
         self.names = names
-        self.get = operator.attrgetter(*names) if len(names) > 1 else None
+        self.get: Callable[[Any], Any] | None = (
+            operator.attrgetter(*names) if len(names) > 1 else None
+        )
         self.shapes = _Shapes(_SEPARATOR.join(shapes))
         self.separators = max(len(names) - 1, 0)
+        self.alone = alone
+        self.timestamps = timestamps
+        self.decimals = decimals
+        self.nested = nested
+        self.checks = checks
 
     def finish(self, decoded: Any) -> Any:
         get = self.get

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -49,6 +50,13 @@ _times = st.datetimes(
 )
 _days = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
 GRADING = Grading(("home",), "points_earned", (Band("K", "key", Decimal(1)),))
+# A state as built, copied, pickled and restored from the changelog.
+_COPIES: tuple[Callable[[MemberState], MemberState], ...] = (
+    lambda s: s,
+    copy.deepcopy,
+    lambda s: pickle.loads(pickle.dumps(s)),
+    lambda s: decode(encode(s)),
+)
 
 
 @given(st.lists(st.tuples(_times, st.booleans()), min_size=1, max_size=30))
@@ -138,12 +146,7 @@ def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
         if lot.unlock_on > today:
             unlocks.append(lot.unlock_on.toordinal())
     expiries = [lot.expires_on for lot in lots if lot.remaining > 0 and lot.expires_on]
-    for copy_of in (
-        lambda s: s,
-        copy.deepcopy,
-        lambda s: pickle.loads(pickle.dumps(s)),
-        lambda s: decode(encode(s)),
-    ):
+    for copy_of in _COPIES:
         again = copy_of(state)
         assert next_unlock(again, today.toordinal(), pending_days) == min(unlocks, default=NO_DAY)
         first = first_expiry(again)
@@ -273,12 +276,7 @@ def test_a_hold_s_expiry_ordinal_answers_as_its_date_does(
     ]
     dated = [on for on in expiries if on is not None]
     assert b"_expires" not in encode(state)
-    for copy_of in (
-        lambda s: s,
-        copy.deepcopy,
-        lambda s: pickle.loads(pickle.dumps(s)),
-        lambda s: decode(encode(s)),
-    ):
+    for copy_of in _COPIES:
         again = copy_of(state)
         found = min((hold._expires for hold in again.held), default=NO_DAY)
         assert found == min((on.toordinal() for on in dated), default=NO_DAY)
