@@ -12,7 +12,7 @@ from pathlib import Path
 
 from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
-from entrypoints.replay import ordered_inputs
+from entrypoints.replay import new_clock, ordered_inputs
 from loyalty import events as ev
 from loyalty.accounting import Accounts
 from loyalty.book import Book, Outcome
@@ -113,7 +113,7 @@ def run_books(
     heap = HeapPolicy()  # as in replay: long-lived member states out of the collector's way
     try:
         with events.open("rb") as source:
-            lines = ordered_inputs(bar.lines(source), lambda c: first.clock_status(c) == "new")
+            lines = ordered_inputs(bar.lines(source), new_clock(first))
             for _number, _line, inp, _error in lines:
                 run.lines += 1
                 if inp is None:

@@ -22,7 +22,7 @@ from typing import IO, Any, Final
 
 import orjson
 
-from edge.member_events import STATUS_EVENTS, status_record, utc_text
+from edge.member_events import STATUS_EVENTS, status_line, utc_text
 from edge.translate import Undecodable, decode_external
 from entrypoints.heap import HeapPolicy
 from entrypoints.progress import Progress
@@ -227,11 +227,16 @@ def ordered_inputs(lines: Iterable[bytes], is_new_clock: Callable[[Clock], bool]
         yield key[2], held, member_input, ""
 
 
+def new_clock(book: Book) -> Callable[[Clock], bool]:
+    """`ordered_inputs`' question for a book: is this clock one it has not seen?"""
+    return lambda clock: book.clock_status(clock) == "new"
+
+
 def ordered_outcomes(book: Book, lines: Iterable[bytes]) -> Iterator[Step]:
     """Drive `book` over event lines in the engine's order. Every reader of an events file
     (replay, reports, what-if) goes through `ordered_inputs`, so they cannot disagree with
     the engine."""
-    for number, line, inp, error in ordered_inputs(lines, lambda c: book.clock_status(c) == "new"):
+    for number, line, inp, error in ordered_inputs(lines, new_clock(book)):
         if inp is None:
             yield Step(number, line, None, error=error)
         else:
@@ -244,28 +249,25 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
     writer = ReplayWriter(out)
     bar = Progress(os.path.getsize(events), "replay", progress)
 
-    def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
-        for line in lines:
-            if not blank(line):
-                summary.received += 1
-            yield line
-
     heap = HeapPolicy()
     # Counted by type, named at the end: a Counter keyed by the type's name was a generic
     # attribute read and a Counter update per line, compiled.
     by_type: dict[type, int] = {}
     try:
         with events.open("rb") as source:
-            for step in ordered_outcomes(book, counted(bar.lines(source))):
-                if step.outcome is None:
-                    _reject(writer, summary, step.number, step.line, "undecodable", step.error)
+            # `ordered_outcomes` written out: compiled, each generator layer is a resume and a
+            # tuple or a `Step` per line. Every non-blank line comes out once: `received`.
+            for number, line, inp, error in ordered_inputs(bar.lines(source), new_clock(book)):
+                summary.received += 1
+                if inp is None:
+                    _reject(writer, summary, number, line, "undecodable", error)
                     continue
-                inp = step.input
+                outcome = book.handle(inp)
                 kind = type(inp)
                 by_type[kind] = by_type.get(kind, 0) + 1
                 if kind is Clock:
                     heap.at_clock()
-                _record(writer, summary, step.number, step.line, step.outcome, top=True)
+                _record(writer, summary, number, line, outcome, top=True)
         bar.close(bar.read)
         for kind, count in by_type.items():
             summary.received_by_type["clock" if kind is Clock else kind.__name__] += count
@@ -327,7 +329,7 @@ def _record(
             posting: Posting = getattr(event, "posting")  # noqa: B009
             postings.append(_DUMPS(posting.fields(), option=_DUMP))
         if kind in _STATUS:  # a hold's posting is also a member event
-            writer.status_changes.write(_DUMPS(status_record(event), option=_DUMP))
+            writer.status_changes.write(status_line(event, _DUMP))
             summary.status_changes += 1
         elif kind is _ALERT:
             assert isinstance(event, ev.AlertRaised)

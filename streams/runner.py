@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import orjson
 
-from edge.member_events import STATUS_EVENTS, status_record
+from edge.member_events import STATUS_EVENTS, status_line
 from edge.translate import Undecodable, decode_external
 from loyalty import events as ev
 from loyalty.book import Book, FollowUp, Outcome
@@ -606,8 +606,8 @@ class PartitionRunner:
                 posting = event.posting.fields()  # type: ignore[union-attr]
                 self._send(self.names.ledger, member_id.encode(), orjson.dumps(posting), p)
             if kind in STATUS_EVENTS:
-                record = status_record(event)
-                self._send(self.names.member_events, member_id.encode(), orjson.dumps(record), p)
+                record = status_line(event)
+                self._send(self.names.member_events, member_id.encode(), record, p)
             elif isinstance(event, ev.AlertRaised):
                 alert = OpsAlert(
                     member_id=event.member_id,
