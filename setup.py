@@ -53,5 +53,11 @@ if os.environ.get("LOYALTY_COMPILE") == "1":
     from mypyc.build import mypycify
 
     ext_modules = mypycify(compiled_modules(), opt_level="3")
+    for extension in ext_modules:
+        # Calls between the module's own functions go straight to them, not through the PLT
+        # (and may be inlined): nothing interposes on this module's symbols. A compiled
+        # replay of the bench file's first 30,000 lines: 1.5% fewer instructions.
+        extension.extra_compile_args.append("-fno-semantic-interposition")
+        extension.extra_link_args.append("-fno-semantic-interposition")
 
 setup(ext_modules=ext_modules)

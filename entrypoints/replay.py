@@ -267,6 +267,9 @@ def replay(events: Path, program: Program, out: Path, progress: bool | None = No
                 by_type[kind] = by_type.get(kind, 0) + 1
                 if kind is Clock:
                     heap.at_clock()
+                    # Nobody reads it here: cleared, it holds an epoch's members, not every
+                    # member (a set that size is a cache miss per insertion).
+                    book.touched.clear()
                 _record(writer, summary, number, line, outcome, top=True)
         bar.close(bar.read)
         for kind, count in by_type.items():

@@ -315,6 +315,11 @@ class Book:
     def _handle_member(self, inp: MemberInput, print_: str | None = None) -> Outcome:
         member_id = inp.member_id
         state = self.members.get(member_id)
+        if state is not None:
+            # The state's own id object: the key the book's dicts and sets hold (see
+            # `_schedule`), so the lookups below match it by identity instead of reading a
+            # copy of the text in cold memory, once per table.
+            member_id = state.member_id
         late = self._too_late(inp)
         if late is not None:
             # Checked before the memory, so the answer never depends on when ids are swept.
@@ -377,6 +382,7 @@ class Book:
             state = apply(None, decided[0])
             state.version = 1
             state.seen.update(self._strangers.pop(member_id, {}))
+            member_id = state.member_id
             self.members[member_id] = state
             self.touched.add(member_id)
             outcome.events.append((member_id, decided[0]))
