@@ -10,7 +10,17 @@ import pytest
 
 from bench.baseline import BaselineError, Side
 from bench.compiled import compiled_tree
-from bench.instructions import ENTRY, collected, command, count, whole_command
+from bench.instructions import (
+    CACHE,
+    ENTRY,
+    collected,
+    collected_events,
+    command,
+    count,
+    simulate,
+    simulated,
+    whole_command,
+)
 from bench.workload import ROOT
 from entrypoints.cli import main
 
@@ -45,6 +55,34 @@ def test_the_count_is_read_from_callgrinds_report() -> None:
         collected("==1== valgrind: command not found\n")
 
 
+def test_the_cache_simulation_is_asked_only_with_cache(tmp_path: Path) -> None:
+    side = Side("rev", tmp_path / "project", tmp_path / "tree")
+    args = (side, tmp_path / "e.jsonl", tmp_path / "p.yaml", tmp_path / "out")
+    assert not set(CACHE) & set(command(*args)) and set(CACHE) <= set(command(*args, cache=True))
+    plain, simulating = whole_command(*args, True), whole_command(*args, True, cache=True)
+    assert not set(CACHE) & set(plain) and set(CACHE) <= set(simulating)
+    assert plain[-1] == simulating[-1]  # the same child either way
+
+
+def test_every_simulated_event_is_read_and_summed_by_label() -> None:
+    report = (
+        "==1== Events    : Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim\n"
+        "==1== Collected : 1000 400 200 30 20 10 3 7 5 100 9 50 4\n"
+    )
+    found = collected_events(report)
+    assert found["Ir"] == 1000 and found["DLmw"] == 5 and len(found) == 13
+    assert collected(report) == 1000
+    assert simulated(found) == {
+        "instructions": 1000,
+        "L1 instruction misses": 30,
+        "L1 data misses": 30,
+        "L2 data misses": 12,
+        "mispredicted branches": 13,
+    }
+    with pytest.raises(BaselineError, match="no instruction count"):
+        collected_events("==1== Events    : Dr\n==1== Collected : 5\n")
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_a_small_workload_is_counted(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
@@ -58,3 +96,9 @@ def test_a_small_workload_is_counted(tmp_path: Path) -> None:
     whole, lines = count(side, events, programme, whole=True)
     assert lines == len(events.read_bytes().splitlines()) >= inputs
     assert whole > instructions
+    # Simulated: the same instructions (one seed, same code), and misses of every kind.
+    found, handled = simulate(side, events, programme)
+    assert handled == inputs and abs(found["Ir"] - instructions) <= instructions // 200
+    figures = simulated(found)
+    assert all(figures[label] > 0 for label in figures), figures
+    assert figures["L1 instruction misses"] < instructions
