@@ -106,31 +106,26 @@ def status_record(event: ev.DomainEvent) -> dict[str, Any] | None:
     if make is None:
         return None
     change: Any = event  # every type in _RECORDS has member_id, at, cause and reason
-    record = make(change)
-    record.update(
-        {
-            "member_id": change.member_id,
-            "at": utc_text(change.at),
-            "cause": change.cause,
-            "reason": change.reason,
-        }
-    )
-    return record
+    return _filled(make(change), change, utc_text(change.at))
 
 
 def status_line(event: ev.DomainEvent, option: int = 0) -> bytes:
-    """`orjson.dumps(status_record(event), option=option)` for a status event, built with one
-    dict and a UTC time left for orjson to write (the same text as `utc_text`'s, written
-    once, not formatted, decoded and copied first). tests/unit/edge/test_member_events.py
-    holds the two equal."""
-    change: Any = event  # every type in _RECORDS has member_id, at, cause and reason
-    record = _RECORDS[type(event)](change)
-    record["member_id"] = change.member_id
+    """`orjson.dumps(status_record(event), option=option)` for a status event, with a UTC time
+    left for orjson to write (the same text as `utc_text`'s, written once, not formatted,
+    decoded and copied first). tests/unit/edge/test_member_events.py holds the two equal."""
+    change: Any = event
     at: datetime = change.at
-    record["at"] = at if at.tzinfo is UTC else at.isoformat()
+    written: object = at if at.tzinfo is UTC else at.isoformat()
+    return _DUMPS(_filled(_RECORDS[type(event)](change), change, written), option=option)
+
+
+def _filled(record: dict[str, Any], change: Any, at: object) -> dict[str, Any]:
+    """A record's common fields after its own, in the wire order."""
+    record["member_id"] = change.member_id
+    record["at"] = at
     record["cause"] = change.cause
     record["reason"] = change.reason
-    return _DUMPS(record, option=option)
+    return record
 
 
 _DUMPS: Final = orjson.dumps
