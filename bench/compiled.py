@@ -38,7 +38,12 @@ def _fingerprint() -> str:
 
     digest = hashlib.sha256()
     digest.update(f"{sys.version} {mypy.version.__version__}".encode())
-    sources = [path for package in PACKAGES for path in sorted((ROOT / package).glob("*.py"))]
+    sources = [
+        path
+        for package in PACKAGES
+        for pattern in ("*.py", "*.c")  # the C extensions setup.py builds beside the rulebook
+        for path in sorted((ROOT / package).glob(pattern))
+    ]
     for path in sources + [ROOT / name for name in INPUTS]:
         name = str(path.relative_to(ROOT))
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -67,7 +72,7 @@ def _build(tree: Path, quiet: bool) -> None:
     building.mkdir(parents=True)
     for package in PACKAGES:
         shutil.copytree(
-            ROOT / package, building / package, ignore=shutil.ignore_patterns("__pycache__")
+            ROOT / package, building / package, ignore=shutil.ignore_patterns("__pycache__", "*.so")
         )
     for name in (*INPUTS, "README.md"):
         shutil.copy2(ROOT / name, building / name)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from config import Settings
+from entrypoints.heap import use_huge_pages
 from streams.app import create_engine
 from streams.topics import ensure_topics
 
@@ -13,6 +14,8 @@ from streams.topics import ensure_topics
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     import faust
 
+    # Before the member tables fill: the runners' books hold every member of their partitions.
+    use_huge_pages()
     asyncio.run(ensure_topics(settings))
     engine = create_engine(settings)
     if settings.metrics_port and engine.runners is not None:
