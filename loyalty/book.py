@@ -136,12 +136,12 @@ class Book:
         self._fused: dict[type, Any] = dict(FUSED) if fused else {}
         self._fast = fused  # time alone passes without building its event, too
         self.members: dict[str, MemberState] = {}
-        # The due index: each member's next due day, the members due on each day, and a heap
-        # of those days. Buckets, not a heap of (day, member) entries: a member rescheduled
-        # moves between two sets instead of leaving a stale entry behind, and a clock takes a
-        # day's members at once (the heap's tuple comparisons were a fifth of a clock's work).
-        # Days are day ordinals: ints hash and compare natively, dates through generic calls.
-        self._scheduled: dict[str, int] = {}
+        # The due index: each member's next due day (on its state: `MemberState._due`), the
+        # members due on each day, and a heap of those days. Buckets, not a heap of (day,
+        # member) entries: a member rescheduled moves between two sets instead of leaving a
+        # stale entry behind, and a clock takes a day's members at once (the heap's tuple
+        # comparisons were a fifth of a clock's work). Days are day ordinals: ints hash and
+        # compare natively, dates through generic calls.
         self._buckets: dict[int, set[str]] = {}
         self._days: list[int] = []  # a heap; a day may be in it twice, its bucket once
         self._clocks: Remembered = {}  # recent clock ids, oldest first
@@ -161,9 +161,10 @@ class Book:
 
     def restore(self, states: Iterable[MemberState], marks: BookMarks | None = None) -> None:
         """Take over members restored from storage (a stream partition's changelog), and the
-        book's own marks, and rebuild the due index."""
+        book's own marks, and rebuild the due index. The states become this book's."""
         for state in states:
             self.members[state.member_id] = state
+            _unindexed(state)  # indexed afresh here, whatever another book had
             self._schedule(state)
         if marks is not None:
             self._grading_period = marks.grading_period
@@ -344,7 +345,7 @@ class Book:
                 )
             return Outcome("rejected", inp, rejection=conflict)
         outcome = Outcome("applied", inp)
-        due = self._scheduled.get(member_id)
+        due = state._due if state is not None else None
         if state is not None and due is not None and due <= ordinal_of(inp.at):
             # Time passes up to the event before the event itself is decided.
             self._time_passes(state, inp.at, inp.event_id, outcome.events)
@@ -469,7 +470,7 @@ class Book:
         by member id within a day."""
         day = ordinal_of(clock.at)
         done: list[tuple[str, ev.DomainEvent]] = []
-        days, buckets, scheduled = self._days, self._buckets, self._scheduled
+        days, buckets, members = self._days, self._buckets, self.members
         while days and days[0] <= day:
             due = heapq.heappop(days)
             bucket = buckets.pop(due, None)
@@ -478,12 +479,12 @@ class Book:
             # Processing a member reschedules only that member, so the sorted snapshot
             # stays valid.
             for member_id in sorted(bucket):
+                state = members[member_id]
                 while True:
-                    del scheduled[member_id]
-                    state = self.members[member_id]
+                    _unindexed(state)  # its bucket is gone
                     self._time_passes(state, clock.at, clock.event_id, done)
                     self._schedule(state)
-                    again = scheduled.get(member_id)
+                    again = state._due
                     if again is None or again > due:
                         break
                     # Due again by the day being processed: it comes before every member
@@ -607,20 +608,25 @@ class Book:
         if state is None:
             return
         due = next_due(state, self._hot)
-        member_id = state.member_id
-        scheduled = self._scheduled
-        before = scheduled.get(member_id)
+        before = state._due
         if before == due:
             return
+        member_id = state.member_id
         if before is not None:
             self._buckets[before].discard(member_id)  # an emptied bucket waits for its day
+        state._due = due
         if due is None:
-            del scheduled[member_id]
             return
-        scheduled[member_id] = due
         bucket = self._buckets.get(due)
         if bucket is None:
             self._buckets[due] = {member_id}
             heapq.heappush(self._days, due)
         else:
             bucket.add(member_id)
+
+
+def _unindexed(state: MemberState) -> None:
+    """The member is out of the due index (`Book.advance` took its bucket). A function, not
+    an assignment in `advance`: there mypyc would hold `_due` to None across the calls that
+    schedule it again, and fail reading the day they set."""
+    state._due = None

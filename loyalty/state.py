@@ -333,6 +333,11 @@ class MemberState:
     _segment: tuple[Grading, tuple[tuple[str, str], ...], str] | None = field(
         default=None, init=False, compare=False, repr=False
     )
+    # The member's next due day (a day ordinal) in the due index of the book holding the state
+    # (`loyalty.book.Book._schedule`), None when nothing is due. The book's, kept here: read
+    # after every input, a field of the state in hand where a table of every member was a
+    # cache miss (two at a million members). A state belongs to one book at a time.
+    _due: int | None = field(default=None, init=False, compare=False, repr=False)
 
     # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
     # restored from the changelog; generated, it was ~5% of a replay's instructions.
@@ -413,6 +418,7 @@ class MemberState:
         self._period_end_day = DayMemo()
         self._activity_window = None
         self._segment = None
+        self._due = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)
