@@ -1,4 +1,5 @@
-"""Packaging hook: with `LOYALTY_COMPILE=1` the rulebook (and the edge modules every event line
+"""Packaging hook: the huge-page arena allocator (`entrypoints/_arena.c`, C, optional) for every
+install; with `LOYALTY_COMPILE=1` also the rulebook (and the edge modules every event line
 passes through) is compiled to C with mypyc.
 
 The rulebook (`loyalty/`) is pure, strictly typed Python, which is what mypyc compiles. A

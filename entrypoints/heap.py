@@ -21,8 +21,8 @@ cycles, which the rulebook does not make.
 
 The heap itself is put on transparent huge pages (`use_huge_pages`, entrypoints/_arena.c):
 members' state is touched at random, one member per input, and on 4 KiB pages a large table
-misses the TLB on most inputs. Measured at 1M events and 100,000 members (~900 MB): 18,514 ->
-22,195, 19,978 -> 20,648 and 17,873 -> 21,770 events/s in alternating runs (docs/performance.md).
+misses the TLB on most inputs. Measured at 1M events and 100,000 members (~900 MB), runs of
+both sides at once, one per core: faster in 6 of 6 pairs, median +5% (docs/performance.md).
 """
 
 from __future__ import annotations
