@@ -56,7 +56,7 @@ YOUNG_THRESHOLD = 100_000
 
 class HeapPolicy:
     def __init__(self, full_every: int = FULL_EVERY) -> None:
-        self.huge_pages = use_huge_pages()
+        use_huge_pages()
         self.full_every = full_every
         self.clocks = 0
         # Set once any collection (young, full, or one a library asks for) frees cyclic garbage.
