@@ -41,7 +41,7 @@ from loyalty.program import Program
 from loyalty.rebuild import rebuilt
 from loyalty.rejections import Code, Rejected
 from loyalty.retention import decide_rules
-from loyalty.state import MemberState
+from loyalty.state import NO_DAY, MemberState
 from loyalty.status import decide_derived, decide_status
 
 # Clock ids are remembered for the duplicate horizon but at most this many (a tick a minute
@@ -164,7 +164,7 @@ class Book:
         book's own marks, and rebuild the due index. The states become this book's."""
         for state in states:
             self.members[state.member_id] = state
-            _unindexed(state)  # indexed afresh here, whatever another book had
+            state._due = NO_DAY  # indexed afresh here, whatever another book had
             self._schedule(state)
         if marks is not None:
             self._grading_period = marks.grading_period
@@ -345,8 +345,7 @@ class Book:
                 )
             return Outcome("rejected", inp, rejection=conflict)
         outcome = Outcome("applied", inp)
-        due = state._due if state is not None else None
-        if state is not None and due is not None and due <= ordinal_of(inp.at):
+        if state is not None and state._due <= ordinal_of(inp.at):  # `NO_DAY`: never
             # Time passes up to the event before the event itself is decided.
             self._time_passes(state, inp.at, inp.event_id, outcome.events)
         fused = self._fused.get(type(inp)) if state is not None else None
@@ -481,11 +480,11 @@ class Book:
             for member_id in sorted(bucket):
                 state = members[member_id]
                 while True:
-                    _unindexed(state)  # its bucket is gone
+                    state._due = NO_DAY  # its bucket is gone
                     self._time_passes(state, clock.at, clock.event_id, done)
                     self._schedule(state)
                     again = state._due
-                    if again is None or again > due:
+                    if again > due:  # `NO_DAY` too
                         break
                     # Due again by the day being processed: it comes before every member
                     # left in the day (their ids are greater), so it goes again now.
@@ -612,10 +611,10 @@ class Book:
         if before == due:
             return
         member_id = state.member_id
-        if before is not None:
+        if before != NO_DAY:
             self._buckets[before].discard(member_id)  # an emptied bucket waits for its day
         state._due = due
-        if due is None:
+        if due == NO_DAY:
             return
         bucket = self._buckets.get(due)
         if bucket is None:
@@ -623,10 +622,3 @@ class Book:
             heapq.heappush(self._days, due)
         else:
             bucket.add(member_id)
-
-
-def _unindexed(state: MemberState) -> None:
-    """The member is out of the due index (`Book.advance` took its bucket). A function, not
-    an assignment in `advance`: there mypyc would hold `_due` to None across the calls that
-    schedule it again, and fail reading the day they set."""
-    state._due = None

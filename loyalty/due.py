@@ -30,8 +30,8 @@ from loyalty.state import (
 from loyalty.tiers import decide_period_end
 
 
-def next_due(state: MemberState, hot: Hot) -> int | None:
-    """The first day (a day ordinal) on which time alone changes this member, or None.
+def next_due(state: MemberState, hot: Hot) -> int:
+    """The first day (a day ordinal) on which time alone changes this member, or `NO_DAY`.
 
     Runs after every input and every time a member is due (~1.6 calls per input), so it
     works in day ordinals: the lots' memoised ones and the state's (native int comparisons,
@@ -40,30 +40,30 @@ def next_due(state: MemberState, hot: Hot) -> int | None:
     today = as_of_moment(state).ordinal
     best = next_unlock(state, today, hot.pending_days)
     expiry = _expiry_due(state, hot)
-    if expiry is not None and expiry < best:
+    if expiry < best:
         best = expiry
     period_end = period_end_ordinal(state)
-    if period_end is not None and period_end < best:
+    if period_end < best:  # never when `NO_DAY`: `best` is at most that
         best = period_end + 1
     match = state.match
     if match is not None:
         best = min(best, (match.confirmed_until or match.ends_on).toordinal() + 1)
     stage_check = next_check(state, hot)
-    if stage_check is not None and stage_check < best:
+    if stage_check < best:
         best = stage_check
     for hold in state.held:
         if hold._expires < best:  # NO_DAY (no expiry) is never below
             best = hold._expires
-    return None if best == NO_DAY else best
+    return best
 
 
-def _expiry_due(state: MemberState, hot: Hot) -> int | None:
+def _expiry_due(state: MemberState, hot: Hot) -> int:
     if hot.expires_after_earning:
         # Lots are oldest first and expiry follows earning, so the first live lot is next.
         return first_expiry(state)
     if hot.expires_on_inactivity and state.last_activity_on is not None and state.has_points:
         return add_months(state.last_activity_on, hot.expiry_months).toordinal()
-    return None
+    return NO_DAY
 
 
 def decide_due(
@@ -85,7 +85,7 @@ def due_changes(
     day, today = moment.day, moment.ordinal
     events: list[ev.DomainEvent] = []
     period_end = period_end_ordinal(state)
-    if period_end is not None and period_end < today:
+    if period_end < today:  # never when `NO_DAY`
         events += decide_period_end(state, program, now, cause)
     hot = program.hot
     expiring: list[tuple[str, int, date]] = []

@@ -69,7 +69,7 @@ def stage_of(
     if now - enrolled < rules.exploration_days:
         return EXPLORATION, f"enrolled {now - enrolled} days ago" if explain else ""
     last = activity_ordinal(state)
-    idle = now - (enrolled if last is None else last)
+    idle = now - (enrolled if last == NO_DAY else last)
     if idle >= rules.inactive_days:
         return DECLINE, f"no activity for {idle} days" if explain else ""
     latest, previous = activity_counts(state, now, rules.window_days)
@@ -84,14 +84,14 @@ def stage_of(
     return DEVELOPMENT, why
 
 
-def next_check(state: MemberState, rules: Hot) -> int | None:
+def next_check(state: MemberState, rules: Hot) -> int:
     """The next day (a day ordinal) on which time alone may change the stage: the first after
     the member's day of leaving exploration, a whole window and two without activity, and the
     inactivity limit. In day ordinals (runs after every input and every due member)."""
     today = as_of_moment(state).ordinal
     enrolled = enrolled_ordinal(state)
     last = activity_ordinal(state)
-    if last is None:
+    if last == NO_DAY:
         last = enrolled
     window = rules.window_days
     best = NO_DAY
@@ -105,4 +105,4 @@ def next_check(state: MemberState, rules: Hot) -> int | None:
     day = last + rules.inactive_days
     if today < day < best:
         best = day
-    return None if best == NO_DAY else best
+    return best

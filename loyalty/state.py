@@ -21,21 +21,6 @@ _ZERO: Final = Decimal(0)
 NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "never"
 
 
-class DayMemo:
-    """A date's day ordinal, remembered while asked about the same date object (a state's
-    dates are replaced, never changed: identity is the test)."""
-
-    def __init__(self) -> None:
-        self.key: date | None = None
-        self.ordinal = 0
-
-    def of(self, day: date) -> int:
-        if self.key is not day:
-            self.ordinal = day.toordinal()
-            self.key = day
-        return self.ordinal
-
-
 @dataclass(slots=True, init=False)
 class Lot:
     """Points earned together: same earning day, unlock day and expiry day."""
@@ -322,9 +307,15 @@ class MemberState:
     # orjson leaves out fields named with `_`, so the changelog does not hold them, and
     # equality ignores them.
     _as_of_moment: Moment | None = field(default=None, init=False, compare=False, repr=False)
-    _enrolled_day: DayMemo = field(init=False, compare=False, repr=False)
-    _activity_day: DayMemo = field(init=False, compare=False, repr=False)
-    _period_end_day: DayMemo = field(init=False, compare=False, repr=False)
+    # Each day memo is a (date, ordinal) pair of fields on the state itself, valid while the
+    # date is the same object (a state's dates are replaced, never changed): an object per
+    # memo was three more objects a member, each its own cache line to miss at every touch.
+    _enrolled_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _enrolled_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    _activity_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _activity_ordinal: int = field(default=0, init=False, compare=False, repr=False)
+    _period_end_key: date | None = field(default=None, init=False, compare=False, repr=False)
+    _period_end_ordinal: int = field(default=0, init=False, compare=False, repr=False)
     # The lifecycle window counts over `activity_days`, slid forward (loyalty/activity.py).
     _activity_window: ActivityWindow | None = field(
         default=None, init=False, compare=False, repr=False
@@ -337,7 +328,7 @@ class MemberState:
     # (`loyalty.book.Book._schedule`), None when nothing is due. The book's, kept here: read
     # after every input, a field of the state in hand where a table of every member was a
     # cache miss (two at a million members). A state belongs to one book at a time.
-    _due: int | None = field(default=None, init=False, compare=False, repr=False)
+    _due: int = field(default=NO_DAY, init=False, compare=False, repr=False)
 
     # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
     # restored from the changelog; generated, it was ~5% of a replay's instructions.
@@ -413,12 +404,15 @@ class MemberState:
         self.rules_fired = {} if rules_fired is None else rules_fired
         self.version = version
         self._as_of_moment = None
-        self._enrolled_day = DayMemo()
-        self._activity_day = DayMemo()
-        self._period_end_day = DayMemo()
+        self._enrolled_key = None
+        self._enrolled_ordinal = 0
+        self._activity_key = None
+        self._activity_ordinal = 0
+        self._period_end_key = None
+        self._period_end_ordinal = 0
         self._activity_window = None
         self._segment = None
-        self._due = None
+        self._due = NO_DAY
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)
@@ -456,19 +450,37 @@ def as_of_moment(state: MemberState) -> Moment:
 
 def enrolled_ordinal(state: MemberState) -> int:
     """`enrolled_on.toordinal()` (memoised on the state)."""
-    return state._enrolled_day.of(state.enrolled_on)
+    day = state.enrolled_on
+    if state._enrolled_key is not day:
+        state._enrolled_ordinal = day.toordinal()
+        state._enrolled_key = day
+    return state._enrolled_ordinal
 
 
-def activity_ordinal(state: MemberState) -> int | None:
-    """`last_activity_on.toordinal()`, None without activity (memoised on the state)."""
+# The ordinals below are `NO_DAY` where there is no day: compiled, an `int | None` result is
+# an int object made per call, a plain `int` a machine word.
+
+
+def activity_ordinal(state: MemberState) -> int:
+    """`last_activity_on.toordinal()`, `NO_DAY` without activity (memoised on the state)."""
     last = state.last_activity_on
-    return None if last is None else state._activity_day.of(last)
+    if last is None:
+        return NO_DAY
+    if state._activity_key is not last:
+        state._activity_ordinal = last.toordinal()
+        state._activity_key = last
+    return state._activity_ordinal
 
 
-def period_end_ordinal(state: MemberState) -> int | None:
-    """`period_end.toordinal()`, None before a period opens (memoised on the state)."""
+def period_end_ordinal(state: MemberState) -> int:
+    """`period_end.toordinal()`, `NO_DAY` before a period opens (memoised on the state)."""
     end = state.period_end
-    return None if end is None else state._period_end_day.of(end)
+    if end is None:
+        return NO_DAY
+    if state._period_end_key is not end:
+        state._period_end_ordinal = end.toordinal()
+        state._period_end_key = end
+    return state._period_end_ordinal
 
 
 def next_unlock(state: MemberState, today: int, pending_days: int) -> int:
@@ -490,13 +502,13 @@ def expired_lots(state: MemberState, today: int) -> list[Lot]:
     return [lot for lot in state.lots if lot.remaining > 0 and lot._expires <= today]
 
 
-def first_expiry(state: MemberState) -> int | None:
-    """The expiry day of the first live lot that expires: the next one when expiry follows
-    earning (lots are oldest first)."""
+def first_expiry(state: MemberState) -> int:
+    """The expiry day of the first live lot that expires (`NO_DAY` if none): the next one
+    when expiry follows earning (lots are oldest first)."""
     for lot in state.lots:
         if lot.remaining > 0 and lot._expires != NO_DAY:
             return lot._expires
-    return None
+    return NO_DAY
 
 
 def activity_counts(state: MemberState, now: int, window: int) -> tuple[int, int]:

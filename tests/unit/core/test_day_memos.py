@@ -87,7 +87,7 @@ def test_the_state_s_day_memos_follow_every_reassignment(
     changes: list[tuple[str, datetime]],
 ) -> None:
     state = MemberState("M1", date(2026, 1, 1), "blue", datetime(2026, 1, 1, tzinfo=UTC))
-    assert activity_ordinal(state) is None
+    assert activity_ordinal(state) == NO_DAY
     for field, at in changes:
         if field == "as_of":
             state.as_of = at
@@ -99,7 +99,7 @@ def test_the_state_s_day_memos_follow_every_reassignment(
         assert (moment.day, moment.ordinal) == (state.as_of.date(), state.as_of.toordinal())
         assert enrolled_ordinal(state) == state.enrolled_on.toordinal()
         last = state.last_activity_on
-        assert activity_ordinal(state) == (None if last is None else last.toordinal())
+        assert activity_ordinal(state) == (NO_DAY if last is None else last.toordinal())
 
 
 @given(_times, _days)
@@ -150,7 +150,7 @@ def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
         again = copy_of(state)
         assert next_unlock(again, today.toordinal(), pending_days) == min(unlocks, default=NO_DAY)
         first = first_expiry(again)
-        assert first == (expiries[0].toordinal() if expiries else None)
+        assert first == (expiries[0].toordinal() if expiries else NO_DAY)
         assert [lot.lot_id for lot in expired_lots(again, today.toordinal())] == [
             lot.lot_id
             for lot in lots

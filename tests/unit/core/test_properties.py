@@ -16,6 +16,7 @@ from loyalty.due import next_due
 from loyalty.identity import key_of
 from loyalty.program import Expiry, ExpiryPolicy, Program
 from loyalty.rejections import Code
+from loyalty.state import NO_DAY
 from tests.unit.core.world import at, make_program, postings
 
 MEMBERS = ("M1", "M2", "M3")
@@ -211,11 +212,11 @@ def test_a_rejected_input_leaves_the_state_as_time_alone_would(
         member = getattr(inp, "member_id", None)
         # Time passes for the member first when something is due by the input's day (the
         # fast path carries it out without a `TimeAdvanced` event to look for).
-        due = next_due(before[member], program.hot) if member in before else None
+        due = next_due(before[member], program.hot) if member in before else NO_DAY
         outcome = book.handle(inp)
         if outcome.kind == "rejected":
             assert outcome.rejection is not None and outcome.rejection.code
-            time_passed = due is not None and due <= inp.at.toordinal()  # day ordinals
+            time_passed = due <= inp.at.toordinal()  # day ordinals; never when `NO_DAY`
             if member in book.members and outcome.rejection.code != Code.TOO_LATE:
                 assert key_of(inp) in book.members[member].seen  # redelivery = duplicate
             if not time_passed:

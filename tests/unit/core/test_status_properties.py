@@ -285,6 +285,7 @@ def test_the_next_stage_check_is_the_first_of_its_days_after_today(
     from loyalty.apply import apply
     from loyalty.lifecycle import next_check
     from loyalty.program_status import Lifecycle
+    from loyalty.state import NO_DAY
 
     start = date(2026, 1, 1)
     rules = Lifecycle(window_days=window, exploration_days=exploration, inactive_days=inactive)
@@ -303,4 +304,4 @@ def test_the_next_stage_check_is_the_first_of_its_days_after_today(
         since + timedelta(days=inactive),
     ]
     expected = min((d for d in days if d > now), default=None)
-    assert next_check(state, program.hot) == (None if expected is None else expected.toordinal())
+    assert next_check(state, program.hot) == (NO_DAY if expected is None else expected.toordinal())
