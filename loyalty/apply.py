@@ -143,8 +143,11 @@ def _refunded(state: MemberState, event: ev.SaleRefunded) -> None:
     sale = state.sales[event.sale_id]
     sale.refunded += event.amount
     sale.points_reversed += event.points_reversed
+    # A new dict, never the sale's own changed in place: it may be `NOT_REVERSED`, shared.
+    reversed_ = dict(sale.qualifying_reversed)
     for currency, points in event.qualifying_reversed:
-        sale.qualifying_reversed[currency] = sale.qualifying_reversed.get(currency, 0) + points
+        reversed_[currency] = reversed_.get(currency, 0) + points
+    sale.qualifying_reversed = reversed_
     sale.bonus_reversed = sale.bonus_reversed or event.bonus_reversed
 
 

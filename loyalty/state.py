@@ -19,6 +19,10 @@ from loyalty.rebuild import rebuilt
 DEBT_LOT: Final = "debt"
 _ZERO: Final = Decimal(0)
 NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "never"
+# A sale's `qualifying_reversed` until a refund reverses some: one empty dict shared by every
+# such sale (most sales are never refunded; a dict each was an object and 64 bytes a sale).
+# Never changed in place: a refund gives the sale a new dict (`loyalty.apply._refunded`).
+NOT_REVERSED: Final[dict[str, int]] = {}
 
 
 @dataclass(slots=True, init=False)
@@ -162,7 +166,9 @@ class Sale:
         self.lot_id = lot_id
         self.refunded = refunded
         self.points_reversed = points_reversed
-        self.qualifying_reversed = {} if qualifying_reversed is None else qualifying_reversed
+        self.qualifying_reversed = (
+            NOT_REVERSED if qualifying_reversed is None else qualifying_reversed
+        )
         self.bonus_reversed = bonus_reversed
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py

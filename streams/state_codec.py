@@ -91,7 +91,7 @@ def decode(raw: bytes) -> MemberState:
             x["lot_id"],
             Decimal(x["refunded"]),
             x["points_reversed"],
-            x["qualifying_reversed"],
+            x["qualifying_reversed"] or None,  # None: the shared empty one
             x["bonus_reversed"],
         )
         for x in s["sales"].values()

@@ -20,9 +20,10 @@ import pytest
 from bench.compiled import is_compiled
 from loyalty import events as ev
 from loyalty import inputs as i
+from loyalty.apply import apply
 from loyalty.book import Outcome
 from loyalty.inputs import Purchase
-from loyalty.state import Hold, Lot, MemberState, Posting, Sale, SegmentCredit
+from loyalty.state import NOT_REVERSED, Hold, Lot, MemberState, Posting, Sale, SegmentCredit
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 POSTING = Posting("p1", "M1", AT, "points", 120, "earn", "e1", "L1", (("L1", 120),), "why", "op")
@@ -145,8 +146,21 @@ def test_copies_and_pickles_are_equal(example: Any) -> None:
 
 def test_defaults_are_fresh() -> None:
     first = Sale("s", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None)
-    first.qualifying_reversed["m"] = 1
-    assert Sale("t", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None).qualifying_reversed == {}
-    assert first == Sale(
-        "s", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None, Decimal(0), 0, {"m": 1}
-    )
+    first.qualifying.update({"m": 1})
+    assert Sale("t", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {}, None).qualifying == {}
+    assert first == Sale("s", date(2026, 1, 1), Decimal(1), "EUR", 1, 0, {"m": 1}, None)
+
+
+def test_a_refund_leaves_the_shared_empty_reversal_empty() -> None:
+    """Sales without a reversal share one empty dict (`NOT_REVERSED`): a refund gives its
+    sale a dict of its own and changes no other sale."""
+    state = MemberState("M1", date(2026, 1, 1), "blue", datetime(2026, 1, 1, tzinfo=UTC))
+    for sale_id in ("s1", "s2"):
+        sale = Sale(sale_id, date(2026, 1, 1), Decimal(10), "EUR", 10, 0, {"m": 5}, None)
+        assert sale.qualifying_reversed is NOT_REVERSED
+        apply(state, ev.SaleRecorded(sale, date(2025, 1, 1)))
+    for _ in range(2):
+        apply(state, ev.SaleRefunded("s1", Decimal(2), 2, (("m", 1),), False))
+    assert state.sales["s1"].qualifying_reversed == {"m": 2}
+    assert state.sales["s2"].qualifying_reversed == {} and NOT_REVERSED == {}
+    assert state.sales["s2"].qualifying_reversed is NOT_REVERSED
