@@ -276,17 +276,47 @@ def remember(
     sweep_every: int,
 ) -> None:
     seen = state.seen
-    seen[key] = (fingerprint, ordinal_of(at))
+    day = ordinal_of(at)
+    size = len(seen)
+    # The entries stay in day order when they were (as the memo knows them: this dict, this
+    # many entries) and this one is new and not older than the last.
+    ordered = size == 0 or (
+        state._seen_for is seen and state._seen_len == size and state._seen_last <= day
+    )
+    seen[key] = (fingerprint, day)
+    ordered = ordered and len(seen) == size + 1
+    last = day
     # Forget in sweeps, not per input: a member's memory is then bounded by its activity
-    # within the horizon plus one sweep interval, at a cost linear in what is kept. The
-    # forgotten keys are deleted in place: most are kept (7 sweeps in 8 for each), and
-    # rebuilding the dict inserted every kept key again (~2,500 instructions an input,
-    # amortised; the order of the rest is unchanged either way).
+    # within the horizon plus one sweep interval. The forgotten keys are deleted in place:
+    # most are kept (7 sweeps in 8 for each), and rebuilding the dict inserted every kept key
+    # again (~2,500 instructions an input, amortised; the order of the rest is unchanged
+    # either way). In day order the stale entries are the first ones, and the sweep stops at
+    # the first it keeps: each entry read is a tuple and an int in cold memory, and reading
+    # every entry was 13% of the rulebook's last-level cache misses at 100,000 members
+    # (callgrind). Out of order (a late input, a restored state), every entry is read.
     if forget_before >= state.seen_swept + sweep_every:
-        stale = [k for k, v in seen.items() if v[1] < forget_before]
+        stale: list[str] = []
+        if ordered:
+            for k, v in seen.items():
+                if v[1] >= forget_before:
+                    break
+                stale.append(k)
+        else:
+            ordered = True
+            last = 0
+            for k, v in seen.items():
+                entry_day = v[1]
+                if entry_day < forget_before:
+                    stale.append(k)
+                else:
+                    ordered = ordered and last <= entry_day
+                    last = entry_day
         for k in stale:
             del seen[k]
         state.seen_swept = forget_before
+    state._seen_for = seen if ordered else None
+    state._seen_len = len(seen)
+    state._seen_last = last
 
 
 def _recorded(state: MemberState, event: ev.EventRecorded) -> None:

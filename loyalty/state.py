@@ -335,6 +335,14 @@ class MemberState:
     # after every input, a field of the state in hand where a table of every member was a
     # cache miss (two at a million members). A state belongs to one book at a time.
     _due: int = field(default=NO_DAY, init=False, compare=False, repr=False)
+    # Whether `seen`'s entries are in day order (insertion order is then oldest first, so a
+    # sweep stops at the first entry it keeps): known for the dict `_seen_for` while it has
+    # `_seen_len` entries, the last of them on day `_seen_last` (`loyalty.apply.remember`).
+    _seen_for: dict[str, tuple[str, int]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+    _seen_len: int = field(default=0, init=False, compare=False, repr=False)
+    _seen_last: int = field(default=0, init=False, compare=False, repr=False)
 
     # Written out, not generated (see `Posting.__init__`): one per enrolment, and per member
     # restored from the changelog; generated, it was ~5% of a replay's instructions.
@@ -419,6 +427,9 @@ class MemberState:
         self._activity_window = None
         self._segment = None
         self._due = NO_DAY
+        self._seen_for = None
+        self._seen_len = 0
+        self._seen_last = 0
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # see loyalty/rebuild.py
         return rebuilt(self)

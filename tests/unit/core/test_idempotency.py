@@ -373,3 +373,52 @@ def test_the_memory_sweep_forgets_exactly_what_a_rebuild_would_in_the_same_order
             model = {k: v for k, v in model.items() if v[1] >= swept}
         assert list(state.seen.items()) == list(model.items())
         assert state.seen_swept == swept
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["new", "new", "new", "new", "again", "restore", "merge"]),
+            st.integers(-3, 6),
+            st.integers(0, 4),
+        ),
+        min_size=1,
+        max_size=400,
+    ),
+    st.integers(1, 9),
+)
+def test_the_sweep_s_day_order_shortcut_forgets_what_a_full_sweep_would(
+    steps: list[tuple[str, int, int]], sweep_every: int
+) -> None:
+    """Mostly in day order (where the sweep stops at the first key it keeps), with late
+    inputs, a key remembered again, the state restored into a new dict and keys merged in
+    from outside (a stranger's, at enrolment): the memory is always the model's, in order."""
+    from loyalty.apply import remember
+    from loyalty.state import MemberState
+
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    state = MemberState("M1", date(2026, 1, 1), "base", base)
+    model: dict[str, tuple[str, int]] = {}
+    swept, cutoff, day = 0, 0, 0
+    for n, (action, step, advance) in enumerate(steps):
+        if action == "restore":  # the codec gives the state a new dict with the same entries
+            state.seen = dict(state.seen)
+            continue
+        if action == "merge":
+            old = base + timedelta(days=max(0, day - 5))
+            state.seen.update({f"s{n}": (f"d{n}", old.toordinal())})
+            model[f"s{n}"] = (f"d{n}", old.toordinal())
+            continue
+        cutoff += advance
+        day = max(day + step, cutoff)
+        at_ = base + timedelta(days=day)
+        # Again: the oldest key kept, now on a later day (its place in the order stays).
+        key = next(iter(model)) if action == "again" and model else f"k{n}"
+        remember(state, key, f"d{n}", at_, cutoff + base.toordinal(), sweep_every)
+        model[key] = (f"d{n}", at_.toordinal())
+        if cutoff + base.toordinal() >= swept + sweep_every:
+            swept = cutoff + base.toordinal()
+            model = {k: v for k, v in model.items() if v[1] >= swept}
+        assert list(state.seen.items()) == list(model.items())
+        assert state.seen_swept == swept
