@@ -23,11 +23,24 @@ _ISO_DAYS: Final[dict[date, str]] = {}
 # (siphash) and compared by value against the stored key, ~300-700 instructions a lookup
 # (callgrind, ~5% of a replay's); the one object per day keeps its hash and matches by
 # identity. Cleared when full like the memos, which costs only that speed, never an answer.
+# Days from 1900 to 2100 are kept in a list indexed by ordinal (~590 KB of slots): a dict
+# keyed by ints compared each fresh int object with the stored key through a generic rich
+# comparison (~230 instructions a lookup, ~2 lookups an input, callgrind). Other days (a
+# bad input's, a test's) use the dict.
+_FIRST_LISTED: Final = date(1900, 1, 1).toordinal()
+_LISTED: Final = date(2101, 1, 1).toordinal() - _FIRST_LISTED
+_DAY_LIST: Final[list[date | None]] = [None] * _LISTED
 _DAYS: Final[dict[int, date]] = {}
 
 
 def day_at(ordinal: int) -> date:
     """The day with this day ordinal: one `date` object per day (see `_DAYS`)."""
+    index = ordinal - _FIRST_LISTED
+    if 0 <= index < _LISTED:
+        listed = _DAY_LIST[index]
+        if listed is None:
+            listed = _DAY_LIST[index] = date.fromordinal(ordinal)
+        return listed
     day = _DAYS.get(ordinal)
     if day is None:
         day = date.fromordinal(ordinal)

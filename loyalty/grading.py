@@ -37,20 +37,24 @@ Histogram = Counter[int]
 def period_key(grading: Grading, day: date) -> str:
     """The grading period holding `day`, e.g. `2026-P02`. Called for every credit: remembered
     (a dict, see `loyalty.calendar.MEMO_LIMIT`)."""
+    # Per month count, then per day (the one object per day: matched by identity), like
+    # `add_months`: a `(day, months)` key tuple was built, hashed and compared per call.
     months = grading.period_months
-    key = (day, months)
-    period = _PERIOD_KEYS.get(key)
+    by_day = _PERIOD_KEYS.get(months)
+    if by_day is None:
+        by_day = _PERIOD_KEYS[months] = {}
+    period = by_day.get(day)
     if period is None:
         index = (day.month - 1) // months + 1
         period = str(day.year) + _PERIOD_SUFFIX[index]
-        if len(_PERIOD_KEYS) >= MEMO_LIMIT:
-            _PERIOD_KEYS.clear()
-        _PERIOD_KEYS[key] = period
+        if len(by_day) >= MEMO_LIMIT:
+            by_day.clear()
+        by_day[day] = period
     return period
 
 
 _PERIOD_SUFFIX: Final = tuple(f"-P{index:02d}" for index in range(13))
-_PERIOD_KEYS: Final[dict[tuple[date, int], str]] = {}
+_PERIOD_KEYS: Final[dict[int, dict[date, str]]] = {}  # month counts: 1-12, a bounded few
 
 
 def next_period(grading: Grading, key: str) -> str:

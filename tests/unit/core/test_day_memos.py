@@ -255,6 +255,15 @@ def test_one_object_per_day(ordinal: int) -> None:
     assert add_months(day, 1) is day_at(add_months(day, 1).toordinal())
 
 
+def test_one_object_per_day_at_the_listed_range_s_edges() -> None:
+    """1900-2100 are listed by ordinal, other days kept in a dict: right on both sides."""
+    edges = [date.min, date(1899, 12, 31), date(1900, 1, 1), date(2100, 12, 31)]
+    edges += [date(2101, 1, 1), date.max]
+    for day in edges:
+        assert day_at(day.toordinal()) == day
+        assert day_at(day.toordinal()) is day_at(day.toordinal())
+
+
 def test_the_days_stay_bounded_and_right_past_their_limit() -> None:
     start = date(1600, 1, 1).toordinal()
     ordinals = range(start, start + MEMO_LIMIT + 1000)
