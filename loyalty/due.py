@@ -24,6 +24,7 @@ from loyalty.state import (
     as_of_moment,
     expired_lots,
     first_expiry,
+    first_hold_expiry,
     next_unlock,
     period_end_ordinal,
 )
@@ -51,9 +52,9 @@ def next_due(state: MemberState, hot: Hot) -> int:
     stage_check = next_check(state, hot)
     if stage_check < best:
         best = stage_check
-    for hold in state.held:
-        if hold._expires < best:  # NO_DAY (no expiry) is never below
-            best = hold._expires
+    hold_expiry = first_hold_expiry(state)
+    if hold_expiry < best:  # `NO_DAY` (no expiry) is never below
+        best = hold_expiry
     return best
 
 

@@ -293,3 +293,42 @@ def test_a_hold_s_expiry_ordinal_answers_as_its_date_does(
         assert expiring == [
             h.hold_id for h in state.held if h.expires_on is not None and h.expires_on <= today
         ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["hold", "hold", "settle", "restore"]),
+            st.one_of(st.none(), _days),
+            st.booleans(),
+        ),
+        max_size=40,
+    )
+)
+def test_the_first_hold_expiry_follows_holds_added_settled_and_restored(
+    steps: list[tuple[str, date | None, bool]],
+) -> None:
+    """The memoised first expiry among the holds is the minimum over them after any holds
+    are added (appended), settled (a new list without it, as `apply` does) or the state is
+    restored (a new list, as the codec does), asked after some steps (one input may settle
+    a hold and add another before it is asked)."""
+    from loyalty import events as ev
+    from loyalty.apply import apply
+    from loyalty.state import Posting, first_hold_expiry
+
+    state = MemberState("M1", date(2000, 1, 1), "blue", datetime(2000, 1, 1, tzinfo=UTC))
+    at = datetime(2000, 1, 1, tzinfo=UTC)
+    for n, (action, on, ask) in enumerate(steps):
+        posting = Posting(f"p{n}", "M1", at, "points_held", 10, "hold", f"c{n}")
+        if action == "hold":
+            hold = Hold(f"h{n}", at, "purchase", 10, "limit", None, on)
+            apply(state, ev.AccrualHeld("M1", hold, posting))
+        elif action == "settle" and state.held:
+            settled = state.held[n % len(state.held)].hold_id
+            outcome = ev.HoldSettled("M1", at, settled, "rejected", False, "c", "", None, posting)
+            apply(state, outcome)
+        elif action == "restore":
+            state = decode(encode(state))
+        if ask or n == len(steps) - 1:
+            dated = [h.expires_on.toordinal() for h in state.held if h.expires_on is not None]
+            assert first_hold_expiry(state) == min(dated, default=NO_DAY)
