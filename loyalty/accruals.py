@@ -11,6 +11,7 @@ from loyalty.calendar import day_of, days_before
 from loyalty.crediting import credit, daily_gate, debit, earning_day, qualifying
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.holds import void_holds
+from loyalty.hot import Hot
 from loyalty.inputs import (
     Flight,
     FlightCancelled,
@@ -51,7 +52,7 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
         )
         lot = earned.posting.lot_id
         events.append(earned)
-    bonus = purchase_bonus(state, program, day)
+    bonus = purchase_bonus(state, program.hot, day)
     if bonus:
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         events.append(credit(state, program, p.event_id, kind, bonus, p.at, "purchase"))
@@ -66,21 +67,21 @@ def decide_purchase(state: MemberState, p: Purchase, program: Program) -> list[e
     return events
 
 
-def purchase_bonus(state: MemberState, program: Program, day: date) -> int:
-    # Only the first two purchases can earn a bonus: the programme's bonuses are read then.
+def purchase_bonus(state: MemberState, hot: Hot, day: date) -> int:
+    """The welcome bonus on the first purchase, the activation bonus on a second one soon
+    enough after it (the programme's, from its compiled view `hot`), else 0."""
     purchases = state.purchases
     if purchases > 1:
         return 0
-    welcome, activation = program.earn.welcome_bonus, program.earn.activation_bonus
-    if purchases == 0 and welcome:
-        return welcome.points
+    if purchases == 0:
+        return hot.welcome_points
+    activation = hot.activation
     if (
-        purchases == 1
-        and activation
+        activation is not None
         and state.first_purchase_on is not None
-        and (day - state.first_purchase_on).days <= (activation.within_days or 0)
+        and (day - state.first_purchase_on).days <= activation[1]
     ):
-        return activation.points
+        return activation[0]
     return 0
 
 

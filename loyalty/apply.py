@@ -232,13 +232,14 @@ def count_purchase(state: MemberState, on: date) -> None:
 
 
 def _activity(state: MemberState, event: ev.ActivityRecorded) -> None:
-    record_activity(state, event.on)
+    record_activity(state, event.on, event.on.toordinal())
 
 
-def record_activity(state: MemberState, on: date) -> None:
+def record_activity(state: MemberState, on: date, day: int) -> None:
+    """An activity on `on`, whose day ordinal is `day` (the caller's: compiled, `toordinal`
+    is a generic method call)."""
     if state.last_activity_on is None or on > state.last_activity_on:
         state.last_activity_on = on
-    day = on.toordinal()
     days = state.activity_days
     if days and day not in days and day < next(reversed(days)):
         # Activity days arrive in order (an activity is dated on the member's current day

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from loyalty import events as ev
 from loyalty.calendar import Moment, add_months, day_at, day_of, iso_day, moment_of
+from loyalty.hot import Hot
 from loyalty.lots import fifo_draws, lot_id
 from loyalty.program import Program
 from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting, as_of_moment
@@ -15,10 +16,10 @@ from loyalty.state import DEBT_LOT, Hold, Lot, MemberState, Posting, as_of_momen
 def earning_day(state: MemberState, at: datetime) -> date:
     """Points are earned on the event's day, or on the member's current day for a late event:
     a lot is never born already expired, which keeps expiry postings unique per lot."""
-    return _earning(state, at).day
+    return earning_moment(state, at).day
 
 
-def _earning(state: MemberState, at: datetime) -> Moment:
+def earning_moment(state: MemberState, at: datetime) -> Moment:
     """`earning_day` with its ordinal: compared as day ordinals (native ints), not dates (a
     generic call from compiled code)."""
     moment = moment_of(at)
@@ -41,7 +42,7 @@ def credit(
     """Points into a lot. `source` is where they came from (purchase, flight, partner, transfer,
     adjustment; bonus kinds are recorded as "bonus"), `promotion` the share a promotion added."""
     hot = program.hot
-    earning = _earning(state, at)
+    earning = earning_moment(state, at)
     earned_on = earning.day
     unlock_on = earned_on
     if hot.pending_days and source in hot.pending_sources:
@@ -209,7 +210,7 @@ def daily_gate(
                 )
             )
             points = allowed
-    reason = velocity_exceeded(state, program, key, points, partner_id, partner_today)
+    reason = velocity_exceeded(state, program.hot, key, points, partner_id, partner_today)
     if reason is not None:
         hold = new_hold(program, cause, at, source, points, reason)
         hold.ref = ref
@@ -231,7 +232,7 @@ def daily_gate(
 
 def velocity_exceeded(
     state: MemberState,
-    program: Program,
+    hot: Hot,
     day: str,
     points: int,
     partner_id: str | None = None,
@@ -240,7 +241,6 @@ def velocity_exceeded(
     """Which velocity limit `points` more on `day` (ISO) would exceed, or None."""
     if not points:
         return None
-    hot = program.hot
     member_limit = hot.member_daily_points
     if member_limit is not None and state.day_totals.get(f"{day}|*", 0) + points > member_limit:
         return f"member daily limit {member_limit} exceeded"

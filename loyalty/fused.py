@@ -36,8 +36,8 @@ from loyalty.apply import (
     record_sale,
     record_segment,
 )
-from loyalty.calendar import day_of, days_before, iso_day
-from loyalty.crediting import credit, earning_day, qualifying, velocity_exceeded
+from loyalty.calendar import Moment, day_of, days_before, iso_day
+from loyalty.crediting import credit, earning_moment, qualifying, velocity_exceeded
 from loyalty.earning import flight_earn, partner_earn, purchase_earn
 from loyalty.hot import Hot
 from loyalty.inputs import FlightFlown, PartnerAccrual, Purchase
@@ -73,7 +73,7 @@ class Memo:
 
 def _derived(
     state: MemberState,
-    program: Program,
+    hot: Hot,
     credited: list[ev.PointsCredited],
     qualified: list[ev.QualifyingCredited],
     activity_day: date,
@@ -85,14 +85,13 @@ def _derived(
     count. Volumes follow the decided events' order: credits come before qualifying credit."""
     outputs: Outputs = [*credited, *qualified]
     volumes: list[tuple[str, int]] = []
-    grading = program.grading
-    if grading is not None:
+    if hot.grading is not None:
         credits: list[ev.PointsCredited | ev.QualifyingCredited] = [*credited, *qualified]
         for event in credits:
-            period = volume_period(grading, event)
+            period = volume_period(hot, event)
             if period is not None:
                 volumes.append((period, event.posting.points))
-    barrier = expiry_barrier(state, program, activity_day, at, cause)
+    barrier = expiry_barrier(state, hot, activity_day, at, cause)
     if barrier is not None:
         outputs.append(barrier)
     return outputs, volumes, len(volumes) + (barrier is not None)
@@ -116,13 +115,13 @@ def _carry_out(
 
 def _close(
     state: MemberState,
-    activity_day: date,
+    activity: Moment,
     volumes: list[tuple[str, int]],
     at: datetime,
     memo: Memo,
     events: int,
 ) -> None:
-    record_activity(state, activity_day)
+    record_activity(state, activity.day, activity.ordinal)
     for period, amount in volumes:
         count_volume(state, period, amount, memo.ungraded_from)
     record_input(state, memo.key, memo.fingerprint, at, memo.forget_before, memo.sweep_every)
@@ -156,19 +155,17 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     at = p.at
     day = day_of(at)
     points, credits, promoted = purchase_earn(rule, hot, state.tier, amount, p.category, day)
-    if velocity_exceeded(state, program, iso_day(day), points):
+    if velocity_exceeded(state, hot, iso_day(day), points):
         return None
     cause = p.event_id
     credited, lot = _earned(state, program, cause, points, at, "purchase", promoted)
-    bonus = purchase_bonus(state, program, day)
+    bonus = purchase_bonus(state, hot, day)
     if bonus:
         kind = "bonus_welcome" if state.purchases == 0 else "bonus_activation"
         credited.append(credit(state, program, cause, kind, bonus, at, "purchase"))
     qualified = qualifying(state, cause, "earn", credits, at)
-    activity_day = earning_day(state, at)
-    outputs, volumes, derived = _derived(
-        state, program, credited, qualified, activity_day, at, cause
-    )
+    activity = earning_moment(state, at)
+    outputs, volumes, derived = _derived(state, hot, credited, qualified, activity.day, at, cause)
     # -- decided: apply, in order --
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
     forget = days_before(at, hot.refund_days)
@@ -178,7 +175,7 @@ def purchase(state: MemberState, p: Purchase, program: Program, memo: Memo) -> O
     count_purchase(state, day)
     # daily counter, credits, qualifying, the sale, the purchase count, the activity
     decided = (1 if points else 0) + len(credited) + len(qualified) + 3
-    _close(state, activity_day, volumes, at, memo, decided + derived)
+    _close(state, activity, volumes, at, memo, decided + derived)
     return outputs
 
 
@@ -193,14 +190,14 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         return None
     at = f.at
     day = day_of(at)
-    if velocity_exceeded(state, program, iso_day(day), points):
+    if velocity_exceeded(state, memo.hot, iso_day(day), points):
         return None
     cause = f.event_id
     credited, lot = _earned(state, program, cause, points, at, "flight", promoted)
     qualified = qualifying(state, cause, "earn", credits, at)
-    activity_day = earning_day(state, at)
+    activity = earning_moment(state, at)
     outputs, volumes, derived = _derived(
-        state, program, credited, qualified, activity_day, at, cause
+        state, memo.hot, credited, qualified, activity.day, at, cause
     )
     _carry_out(state, (day, None, points) if points else None, credited, qualified)
     forget = days_before(at, memo.hot.cancellation_days)
@@ -208,7 +205,7 @@ def flight(state: MemberState, f: FlightFlown, program: Program, memo: Memo) -> 
         state, SegmentCredit(segment_id, flown.flight_date, points, credits, lot), forget
     )
     decided = (1 if points else 0) + len(credited) + len(qualified) + 2
-    _close(state, activity_day, volumes, at, memo, decided + derived)
+    _close(state, activity, volumes, at, memo, decided + derived)
     return outputs
 
 
@@ -232,17 +229,17 @@ def partner(state: MemberState, a: PartnerAccrual, program: Program, memo: Memo)
     cap = rule.daily_cap
     if cap is not None and points > max(0, cap - partner_today):
         return None  # above the daily cap: the general path forfeits the excess with an alert
-    if velocity_exceeded(state, program, iso, points, a.partner_id, partner_today):
+    if velocity_exceeded(state, memo.hot, iso, points, a.partner_id, partner_today):
         return None
     cause = a.event_id
     credited, _ = _earned(state, program, cause, points, at, "partner", promoted)
-    activity_day = earning_day(state, at)
-    outputs, volumes, derived = _derived(state, program, credited, [], activity_day, at, cause)
+    activity = earning_moment(state, at)
+    outputs, volumes, derived = _derived(state, memo.hot, credited, [], activity.day, at, cause)
     _carry_out(state, (day, a.partner_id, points) if points else None, credited, [])
     forget = days_before(at, memo.hot.partner_dedupe_days)
     record_partner_txn(state, key, day, forget)
     decided = (1 if points else 0) + len(credited) + 2
-    _close(state, activity_day, volumes, at, memo, decided + derived)
+    _close(state, activity, volumes, at, memo, decided + derived)
     return outputs
 
 

@@ -35,11 +35,16 @@ Histogram = Counter[int]
 
 
 def period_key(grading: Grading, day: date) -> str:
-    """The grading period holding `day`, e.g. `2026-P02`. Called for every credit: remembered
-    (a dict, see `loyalty.calendar.MEMO_LIMIT`)."""
+    """The grading period holding `day`, e.g. `2026-P02`."""
+    return period_of(grading.period_months, day)
+
+
+def period_of(months: int, day: date) -> str:
+    """The period of `months` months (aligned on January) holding `day`, e.g. `2026-P02`.
+    Called for every credit (with `Hot.grading_months`): remembered (a dict, see
+    `loyalty.calendar.MEMO_LIMIT`)."""
     # Per month count, then per day (the one object per day: matched by identity), like
     # `add_months`: a `(day, months)` key tuple was built, hashed and compared per call.
-    months = grading.period_months
     by_day = _PERIOD_KEYS.get(months)
     if by_day is None:
         by_day = _PERIOD_KEYS[months] = {}

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from loyalty.program_status import Grading, RetentionRule
+from loyalty.program_status import Grading, PeriodKind, RetentionRule
 
 if TYPE_CHECKING:
     from loyalty.program import CarrierEarn, FlightEarn, Program, PurchaseEarn
@@ -48,6 +48,11 @@ class Hot:
             program.tier_checks
         )
         self.grading: Grading | None = program.grading
+        grading = program.grading
+        # The grading's metric and period length, read for every credit (`volume_period`).
+        self.grading_metric: str = "" if grading is None else grading.metric
+        self.grading_months: int = 3 if grading is None else grading.period_months
+        self.calendar_year: bool = program.tier_rules.period is PeriodKind.CALENDAR_YEAR
         # Each promotion's terms as a tuple: compiled, the loop unpacks them natively where
         # reading a promotion's fields is a generic lookup each (every accrual asks).
         self.promotions: tuple[
@@ -59,6 +64,13 @@ class Hot:
         self.base_currency: str = program.base_currency
         self.base_tier: str = program.base_tier
         self.fx_rates: dict[str, Decimal] = dict(program.fx_rates)
+        # The first purchases' bonuses (`loyalty.accruals.purchase_bonus`): the welcome
+        # bonus's points (0 without one) and the activation bonus's (points, within days).
+        welcome, activation = program.earn.welcome_bonus, program.earn.activation_bonus
+        self.welcome_points: int = 0 if welcome is None else welcome.points
+        self.activation: tuple[int, int] | None = (
+            None if activation is None else (activation.points, activation.within_days or 0)
+        )
         self.member_daily_points: int | None = program.velocity.member_daily_points
         self.partner_daily_points: int | None = program.velocity.partner_daily_points
         earn = program.earn

@@ -8,11 +8,10 @@ from typing import Final
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, day_of, moment_of
-from loyalty.grading import period_key
+from loyalty.grading import period_of
 from loyalty.hot import Hot
 from loyalty.lifecycle import STAGE_VALUES, oldest_activity, stage_of
 from loyalty.program import Program
-from loyalty.program_status import Grading
 from loyalty.state import MemberState
 from loyalty.tiers import held_tier, period_containing, qualified_tier
 
@@ -32,7 +31,7 @@ def decide_derived(
     activity-extended-expiry barrier. Computed on the state before the event is applied.
     `ungraded_from`: the oldest grading period not graded yet (None: none graded so far)."""
     derived: list[ev.DomainEvent] = []
-    grading, match = program.grading, state.match
+    hot, match = program.hot, state.match
     progress: dict[str, int] = {}
     active = match is not None and not match.confirmed and day_of(now) <= match.ends_on
     active_day = None
@@ -41,7 +40,7 @@ def decide_derived(
         # the union is built and tested generically per event.
         if isinstance(event, ev.QualifyingCredited) or isinstance(event, ev.PointsCredited):  # noqa: SIM101
             posting = event.posting
-            period = volume_period(grading, event)
+            period = volume_period(hot, event)
             if period is not None:
                 derived.append(ev.VolumeCounted(period, posting.points, ungraded_from))
             if (
@@ -56,32 +55,32 @@ def decide_derived(
     if progress:
         derived.append(ev.MatchProgressed(progress))
     if active_day is not None:
-        barrier = expiry_barrier(state, program, active_day, now, cause)
+        barrier = expiry_barrier(state, hot, active_day, now, cause)
         if barrier is not None:
             derived.append(barrier)
     return derived
 
 
-def volume_period(
-    grading: Grading | None, event: ev.QualifyingCredited | ev.PointsCredited
-) -> str | None:
+def volume_period(hot: Hot, event: ev.QualifyingCredited | ev.PointsCredited) -> str | None:
     """The grading period a credit counts towards as volume, or None: qualifying credit in the
-    grading's metric, or points earned (not bonuses) when the metric is `points_earned`."""
-    if grading is None:
+    grading's metric, or points earned (not bonuses) when the metric is `points_earned`.
+    From the programme's compiled view: the grading's own fields are generic lookups."""
+    if hot.grading is None:
         return None
     posting = event.posting
+    metric = hot.grading_metric
     if isinstance(event, ev.QualifyingCredited):
-        counts = posting.currency == grading.metric
+        counts = posting.currency == metric
     else:
-        counts = grading.metric == "points_earned" and posting.kind in EARN_KINDS
-    return period_key(grading, day_of(posting.at)) if counts else None
+        counts = metric == "points_earned" and posting.kind in EARN_KINDS
+    return period_of(hot.grading_months, day_of(posting.at)) if counts else None
 
 
 def expiry_barrier(
-    state: MemberState, program: Program, active_day: date, now: datetime, cause: str
+    state: MemberState, hot: Hot, active_day: date, now: datetime, cause: str
 ) -> ev.BarrierApplied | None:
-    """Activity shortly before an inactivity expiry: the barrier that kept the points."""
-    hot = program.hot
+    """Activity shortly before an inactivity expiry: the barrier that kept the points.
+    `hot`: the programme's compiled view (`Program.hot`)."""
     if not hot.expires_on_inactivity or state.last_activity_on is None or not state.has_points:
         return None
     months = hot.expiry_months

@@ -9,22 +9,17 @@ Downgrades happen only at period end.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Final
 
 from loyalty import events as ev
 from loyalty.calendar import add_months, start_of
 from loyalty.hot import Hot
 from loyalty.program import Program
-from loyalty.program_status import PeriodKind
 from loyalty.state import Match, MemberState
-
-# Compiled constant (see `loyalty.lifecycle.EXPLORATION`).
-CALENDAR_YEAR: Final = PeriodKind.CALENDAR_YEAR
 
 
 def period_containing(program: Program, enrolled_on: date, day: date) -> tuple[date, date]:
     """(first day, last day) of the qualification period that contains `day`."""
-    if program.tier_rules.period is CALENDAR_YEAR:
+    if program.hot.calendar_year:  # one generic lookup, where the rules' field is two
         return date(day.year, 1, 1), date(day.year, 12, 31)
     years = day.year - enrolled_on.year
     start = add_months(enrolled_on, 12 * years)
