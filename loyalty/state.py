@@ -331,7 +331,7 @@ class MemberState:
         default=None, init=False, compare=False, repr=False
     )
     # The member's next due day (a day ordinal) in the due index of the book holding the state
-    # (`loyalty.book.Book._schedule`), None when nothing is due. The book's, kept here: read
+    # (`loyalty.book.Book._schedule`), `NO_DAY` when nothing is due. The book's, kept here: read
     # after every input, a field of the state in hand where a table of every member was a
     # cache miss (two at a million members). A state belongs to one book at a time.
     _due: int = field(default=NO_DAY, init=False, compare=False, repr=False)
