@@ -26,6 +26,7 @@ from loyalty.identity import (
     key_of,
 )
 from loyalty.program import Windows
+from loyalty.state import MemberState
 from tests.unit.core.world import World, at, make_program, rejected
 
 
@@ -355,9 +356,6 @@ def test_the_memory_sweep_forgets_exactly_what_a_rebuild_would_in_the_same_order
 ) -> None:
     """Keys of any ages, in any order (late inputs come after newer ones), against a model of
     the sweep: every key before the cutoff goes, the rest stay in insertion order."""
-    from loyalty.apply import remember
-    from loyalty.state import MemberState
-
     base = datetime(2026, 1, 1, tzinfo=UTC)
     state = MemberState("M1", date(2026, 1, 1), "base", base)
     model: dict[str, tuple[str, int]] = {}
@@ -365,14 +363,9 @@ def test_the_memory_sweep_forgets_exactly_what_a_rebuild_would_in_the_same_order
     for n, (day, advance) in enumerate(steps):
         cutoff += advance
         at_ = base + timedelta(days=day + cutoff)
-        key = f"k{n}"
-        remember(state, key, f"d{n}", at_, cutoff + base.toordinal(), sweep_every)
-        model[key] = (f"d{n}", at_.toordinal())
-        if cutoff + base.toordinal() >= swept + sweep_every:
-            swept = cutoff + base.toordinal()
-            model = {k: v for k, v in model.items() if v[1] >= swept}
-        assert list(state.seen.items()) == list(model.items())
-        assert state.seen_swept == swept
+        model, swept = _remembered_as_modelled(
+            state, model, swept, f"k{n}", f"d{n}", at_, cutoff + base.toordinal(), sweep_every
+        )
 
 
 @settings(max_examples=300, deadline=None)
@@ -394,9 +387,6 @@ def test_the_sweep_s_day_order_shortcut_forgets_what_a_full_sweep_would(
     """Mostly in day order (where the sweep stops at the first key it keeps), with late
     inputs, a key remembered again, the state restored into a new dict and keys merged in
     from outside (a stranger's, at enrolment): the memory is always the model's, in order."""
-    from loyalty.apply import remember
-    from loyalty.state import MemberState
-
     base = datetime(2026, 1, 1, tzinfo=UTC)
     state = MemberState("M1", date(2026, 1, 1), "base", base)
     model: dict[str, tuple[str, int]] = {}
@@ -415,10 +405,30 @@ def test_the_sweep_s_day_order_shortcut_forgets_what_a_full_sweep_would(
         at_ = base + timedelta(days=day)
         # Again: the oldest key kept, now on a later day (its place in the order stays).
         key = next(iter(model)) if action == "again" and model else f"k{n}"
-        remember(state, key, f"d{n}", at_, cutoff + base.toordinal(), sweep_every)
-        model[key] = (f"d{n}", at_.toordinal())
-        if cutoff + base.toordinal() >= swept + sweep_every:
-            swept = cutoff + base.toordinal()
-            model = {k: v for k, v in model.items() if v[1] >= swept}
-        assert list(state.seen.items()) == list(model.items())
-        assert state.seen_swept == swept
+        model, swept = _remembered_as_modelled(
+            state, model, swept, key, f"d{n}", at_, cutoff + base.toordinal(), sweep_every
+        )
+
+
+def _remembered_as_modelled(
+    state: MemberState,
+    model: dict[str, tuple[str, int]],
+    swept: int,
+    key: str,
+    print_: str,
+    at_: datetime,
+    cutoff: int,
+    sweep_every: int,
+) -> tuple[dict[str, tuple[str, int]], int]:
+    """`remember` on the state and on a model of the sweep (every key before the cutoff goes,
+    the rest stay in insertion order), checked to agree: the model and its last sweep."""
+    from loyalty.apply import remember
+
+    remember(state, key, print_, at_, cutoff, sweep_every)
+    model[key] = (print_, at_.toordinal())
+    if cutoff >= swept + sweep_every:
+        swept = cutoff
+        model = {k: v for k, v in model.items() if v[1] >= swept}
+    assert list(state.seen.items()) == list(model.items())
+    assert state.seen_swept == swept
+    return model, swept
