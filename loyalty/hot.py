@@ -47,8 +47,8 @@ class Hot:
         self.tier_checks: tuple[tuple[int, str, tuple[tuple[tuple[str, int], ...], ...]], ...] = (
             program.tier_checks
         )
-        self.grading: Grading | None = program.grading
         grading = program.grading
+        self.grading: Grading | None = grading
         # The grading's metric and period length, read for every credit (`volume_period`).
         self.grading_metric: str = "" if grading is None else grading.metric
         self.grading_months: int = 3 if grading is None else grading.period_months
