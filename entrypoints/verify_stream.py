@@ -33,7 +33,7 @@ from schemas.status import MemberStatus
 from streams import state_codec
 from streams.feed import file_messages, flush_messages
 from streams.runner import MEMBER_PREFIX
-from streams.topic_reader import Record, read_all, read_until
+from streams.topic_reader import Record, read_all, read_until, wait_stable
 from streams.topics import TopicNames, ensure_topics
 
 MAX_SHOWN = 20
@@ -123,17 +123,19 @@ async def wait_flushed(settings: Settings, marker: str, timeout_s: float) -> lis
 async def collect(settings: Settings, marker: str, timeout_s: float) -> StreamResult:
     names = TopicNames(settings.namespace)
     ops = await wait_flushed(settings, marker, timeout_s)
-    records = await read_all(
-        settings.bootstrap_servers,
-        [
-            names.member_state,
-            names.ledger,
-            names.dead_letters,
-            names.member_status,
-            names.member_events,
-        ],
-        timeout_s,
-    )
+    topics = [
+        names.member_state,
+        names.ledger,
+        names.dead_letters,
+        names.member_status,
+        names.member_events,
+    ]
+    # A worker reports a flush once its state transaction is committed, but the commit's
+    # markers reach the changelog's partitions after that: read before they do, and a
+    # committed reader stops at the transaction before them (a stale result, not the
+    # engine's).
+    await wait_stable(settings.bootstrap_servers, topics, timeout_s)
+    records = await read_all(settings.bootstrap_servers, topics, timeout_s)
     latest: dict[bytes, bytes | None] = {}
     postings: set[bytes] = set()
     dead = 0

@@ -152,15 +152,69 @@ async def read_all(
         await asyncio.wait_for(consumer.stop(), 30)
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    """The next offset of every partition of `topics`."""
+async def end_offsets(
+    bootstrap: str, topics: list[str], committed: bool = False
+) -> dict[tuple[str, int], int]:
+    """The next offset of every partition of `topics`: the high watermark, or with
+    `committed` the last stable offset (where a `read_committed` reader stops: before the
+    first record of a transaction not yet committed or aborted)."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed" if committed else "read_uncommitted",
+    )
     await asyncio.wait_for(consumer.start(), 30)
     try:
         assigned = await _assign_from_start(consumer, topics)
         ends = await consumer.end_offsets(assigned)
         return {(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
+    finally:
+        await asyncio.wait_for(consumer.stop(), 30)
+
+
+class UnstableEnd(TimeoutError):
+    """A partition whose committed end stayed behind the records written to it."""
+
+
+async def wait_stable(bootstrap: str, topics: list[str], timeout_s: float = 30.0) -> None:
+    """Wait until every record now in `topics` is decided: each partition's last stable
+    offset has reached the high watermark seen on entry. A transaction's commit returns to
+    its producer once the coordinator has logged it; the commit markers reach the
+    partitions after that, and until they do a `read_committed` reader stops before the
+    transaction. So a reader that wants what a writer has committed (a worker reported its
+    state durable) waits here first; raises `UnstableEnd`, naming the partitions and both
+    offsets, when a transaction stays open past the timeout."""
+    from aiokafka import AIOKafkaConsumer
+
+    marks = await end_offsets(bootstrap, topics)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    await asyncio.wait_for(consumer.start(), 30)
+    try:
+        assigned = await _assign_from_start(consumer, topics)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            stable = {
+                (tp.topic, tp.partition): int(offset)
+                for tp, offset in (await consumer.end_offsets(assigned)).items()
+            }
+            behind = {
+                tp: (stable.get(tp, 0), mark)
+                for tp, mark in marks.items()
+                if stable.get(tp, 0) < mark
+            }
+            if not behind:
+                return
+            if loop.time() >= deadline:
+                described = ", ".join(
+                    f"{topic}[{p}] committed end {lso} < high watermark {hw}"
+                    for (topic, p), (lso, hw) in sorted(behind.items())
+                )
+                raise UnstableEnd(f"a transaction open after {timeout_s:.0f} s: {described}")
+            await asyncio.sleep(0.05)
     finally:
         await asyncio.wait_for(consumer.stop(), 30)

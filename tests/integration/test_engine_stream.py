@@ -30,7 +30,7 @@ from localinfra.process import free_port
 from localinfra.redis_server import RedisServer
 from streams.app import redis_projection
 from streams.projection_loop import group_id
-from streams.topic_reader import Record, end_offsets, read_all, read_until
+from streams.topic_reader import Record, end_offsets, read_all, read_until, wait_stable
 from streams.topics import TopicNames, ensure_topics
 from workload.generator import Workload, settling_only_every
 
@@ -318,6 +318,8 @@ async def test_a_stopped_worker_writes_its_state_so_the_next_one_resumes_exactly
         first[0].send_signal(signal.SIGTERM)
         assert first[0].wait(timeout=60) == 0
     ends = await end_offsets(settings.bootstrap_servers, list(names.inputs))
+    # The worker's last commit returned before its markers reached the changelog.
+    await wait_stable(settings.bootstrap_servers, [names.member_state], 30)
     state = await read_all(settings.bootstrap_servers, [names.member_state], 30)
     records = {r.key: r.value for r in state if r.key and r.key.startswith(b"r:")}
     assert len(records) == settings.partitions
@@ -442,6 +444,7 @@ async def test_a_worker_the_group_gave_up_on_writes_no_state_when_it_wakes(
             first[0].send_signal(signal.SIGCONT)
         await asyncio.sleep(4)  # the zombie's timed checkpoints fall due (0.5 s apart)
     assert_equal_to_replay(tmp_path, result)
+    await wait_stable(settings.bootstrap_servers, [names.member_state], 30)
     state = await read_all(settings.bootstrap_servers, [names.member_state], 30)
     runner_records = [r for r in state if r.key and r.key.startswith(b"r:") and r.value]
     assert len({r.key for r in runner_records}) == settings.partitions
