@@ -178,23 +178,32 @@ class UnstableEnd(TimeoutError):
     """A partition whose committed end stayed behind the records written to it."""
 
 
-async def wait_stable(bootstrap: str, topics: list[str], timeout_s: float = 30.0) -> None:
-    """Wait until every record now in `topics` is decided: each partition's last stable
-    offset has reached the high watermark seen on entry. A transaction's commit returns to
-    its producer once the coordinator has logged it; the commit markers reach the
-    partitions after that, and until they do a `read_committed` reader stops before the
-    transaction. So a reader that wants what a writer has committed (a worker reported its
-    state durable) waits here first; raises `UnstableEnd`, naming the partitions and both
-    offsets, when a transaction stays open past the timeout."""
+async def wait_stable(
+    bootstrap: str,
+    topics: list[str],
+    timeout_s: float = 30.0,
+    partitions: set[int] | None = None,
+) -> dict[tuple[str, int], int]:
+    """Wait until every record now in `topics` (only `partitions` of them, when given) is
+    decided: each partition's last stable offset has reached the high watermark seen on
+    entry. A transaction's commit returns to its producer once the coordinator has logged
+    it; the commit markers reach the partitions after that, and until they do a
+    `read_committed` reader stops before the transaction. So a reader that wants what a
+    writer has committed (a worker reported its state durable) waits here first. Returns
+    the last stable offsets (with no later writes, the high watermarks: markers included);
+    raises `UnstableEnd`, naming the partitions and both offsets, when a transaction stays
+    open past the timeout."""
     from aiokafka import AIOKafkaConsumer
 
     marks = await end_offsets(bootstrap, topics)
+    if partitions is not None:
+        marks = {tp: mark for tp, mark in marks.items() if tp[1] in partitions}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
     )
     await asyncio.wait_for(consumer.start(), 30)
     try:
-        assigned = await _assign_from_start(consumer, topics)
+        assigned = await _assign_from_start(consumer, topics, partitions)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
@@ -208,7 +217,7 @@ async def wait_stable(bootstrap: str, topics: list[str], timeout_s: float = 30.0
                 if stable.get(tp, 0) < mark
             }
             if not behind:
-                return
+                return stable
             if loop.time() >= deadline:
                 described = ", ".join(
                     f"{topic}[{p}] committed end {lso} < high watermark {hw}"

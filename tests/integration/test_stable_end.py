@@ -46,7 +46,14 @@ async def test_wait_stable_waits_for_an_open_transaction_and_names_it(settings: 
             b"decided"
         ]
         await producer.commit_transaction()
-        await wait_stable(settings.bootstrap_servers, [topic], 30)
+        # What it returns is where the partition ends with the commit marker in: the high
+        # watermark once nothing else is written (a worker handing the partition over
+        # compares it with the end it finds when the partition comes back).
+        stable = await wait_stable(settings.bootstrap_servers, [topic], 30, {1})
+        assert stable == {
+            (topic, 1): (await end_offsets(settings.bootstrap_servers, [topic]))[(topic, 1)]
+        }
+        assert stable[(topic, 1)] == high[(topic, 1)] + 1  # the marker takes an offset
         values = sorted(r.value for r in await read_all(settings.bootstrap_servers, [topic]))
         assert values == [b"decided", b"open"]
     finally:
