@@ -13,6 +13,7 @@ from typing import Any, Final
 import orjson
 
 from loyalty import events as ev
+from loyalty.calendar import as_written
 
 
 def _tier(e: ev.TierChanged) -> dict[str, Any]:
@@ -114,9 +115,10 @@ def status_line(event: ev.DomainEvent, option: int = 0) -> bytes:
     left for orjson to write (the same text as `utc_text`'s, written once, not formatted,
     decoded and copied first). tests/unit/edge/test_member_events.py holds the two equal."""
     change: Any = event
-    at: datetime = change.at
-    written: object = at if at.tzinfo is UTC else at.isoformat()
-    return _DUMPS(_filled(_RECORDS[type(event)](change), change, written), option=option)
+    written = as_written(change.at)
+    return _DUMPS(
+        _filled(_RECORDS[type(event)](change), change, written), option=option | _NAIVE_UTC
+    )
 
 
 def _filled(record: dict[str, Any], change: Any, at: object) -> dict[str, Any]:
@@ -129,6 +131,7 @@ def _filled(record: dict[str, Any], change: Any, at: object) -> dict[str, Any]:
 
 
 _DUMPS: Final = orjson.dumps
+_NAIVE_UTC: Final = orjson.OPT_NAIVE_UTC
 
 
 def utc_text(at: datetime) -> str:

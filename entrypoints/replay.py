@@ -330,7 +330,7 @@ def _record(
             # Read by name, then typed: `fields` is then a native call, not a generic method
             # call on an attribute of the union (every posting).
             posting: Posting = getattr(event, "posting")  # noqa: B009
-            postings.append(_DUMPS(posting.fields(), option=_DUMP))
+            postings.append(posting.line(_DUMP))
         if kind in _STATUS:  # a hold's posting is also a member event
             writer.status_changes.write(status_line(event, _DUMP))
             summary.status_changes += 1

@@ -40,6 +40,7 @@ import orjson
 import xxhash
 
 from loyalty import inputs as i
+from loyalty.calendar import as_written
 
 COMMAND_KEY: Final = "cmd#"
 # By exact type, not `isinstance` with a tuple: from compiled code that is a generic call per
@@ -73,7 +74,10 @@ def digest_v2(inp: i.MemberInput | i.Clock) -> str:
 def _content(inp: i.MemberInput | i.Clock) -> bytes:
     """The values versions 2 and 3 hash: JSON, decimals by their normalised text."""
     values = _frequent_values(inp)
-    return _DUMPS(_values(inp) if values is None else values, default=_JSON)
+    if values is None:
+        return _DUMPS(_values(inp), default=_JSON)
+    # The time is given as `as_written` makes it: the same bytes, without orjson's zone calls.
+    return _DUMPS(values, default=_JSON, option=_NAIVE_UTC)
 
 
 def _frequent_values(inp: i.MemberInput | i.Clock) -> list[Any] | None:
@@ -86,7 +90,7 @@ def _frequent_values(inp: i.MemberInput | i.Clock) -> list[Any] | None:
         return [
             "Purchase",
             inp.member_id,
-            inp.at,
+            as_written(inp.at),
             inp.merchant,
             inp.category,
             _text(inp.amount),
@@ -94,12 +98,12 @@ def _frequent_values(inp: i.MemberInput | i.Clock) -> list[Any] | None:
             inp.sale_id,
         ]
     if isinstance(inp, i.FlightFlown):
-        return ["FlightFlown", inp.member_id, inp.at, _flight(inp.flight)]
+        return ["FlightFlown", inp.member_id, as_written(inp.at), _flight(inp.flight)]
     if isinstance(inp, i.PartnerAccrual):
         return [
             "PartnerAccrual",
             inp.member_id,
-            inp.at,
+            as_written(inp.at),
             inp.partner_id,
             inp.partner_txn_id,
             inp.category,
@@ -108,14 +112,14 @@ def _frequent_values(inp: i.MemberInput | i.Clock) -> list[Any] | None:
             inp.points,
         ]
     if isinstance(inp, i.Enrol):
-        return ["Enrol", inp.member_id, inp.at, inp.enrolled_on, inp.attributes]
+        return ["Enrol", inp.member_id, as_written(inp.at), inp.enrolled_on, inp.attributes]
     if isinstance(inp, i.Refund):
         amount = None if inp.amount is None else _text(inp.amount)
-        return ["Refund", inp.member_id, inp.at, inp.sale_id, amount, inp.currency]
+        return ["Refund", inp.member_id, as_written(inp.at), inp.sale_id, amount, inp.currency]
     if isinstance(inp, i.FlightCancelled):
-        return ["FlightCancelled", inp.member_id, inp.at, inp.segment_id]
+        return ["FlightCancelled", inp.member_id, as_written(inp.at), inp.segment_id]
     if isinstance(inp, i.RetroClaim):
-        return ["RetroClaim", inp.member_id, inp.at, _flight(inp.flight)]
+        return ["RetroClaim", inp.member_id, as_written(inp.at), _flight(inp.flight)]
     return None
 
 
@@ -153,6 +157,7 @@ def _flight(f: i.Flight) -> dict[str, Any]:
 # compiled code `orjson.dumps` is a module attribute lookup per call.
 _BLAKE2B_9: Final = hashlib.blake2b(digest_size=9)
 _DUMPS: Final = orjson.dumps
+_NAIVE_UTC: Final = orjson.OPT_NAIVE_UTC
 _XXH3_128: Final = xxhash.xxh3_128_hexdigest
 _V3_LENGTH: Final = 20
 _V2_LENGTH: Final = 18

@@ -11,8 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+import orjson
+
 from loyalty.activity import ActivityWindow, window_counts_of
-from loyalty.calendar import Moment, moment_of
+from loyalty.calendar import Moment, as_written, moment_of
 from loyalty.program_status import Grading
 from loyalty.rebuild import rebuilt
 
@@ -23,6 +25,9 @@ NO_DAY: Final = date.max.toordinal() + 1  # a day ordinal after every date: "nev
 # such sale (most sales are never refunded; a dict each was an object and 64 bytes a sale).
 # Never changed in place: a refund gives the sale a new dict (`loyalty.apply._refunded`).
 NOT_REVERSED: Final[dict[str, int]] = {}
+# Bound once: compiled, a module's attribute is looked up at each use (a posting's line).
+_DUMPS: Final = orjson.dumps
+_NAIVE_UTC: Final = orjson.OPT_NAIVE_UTC
 
 
 @dataclass(slots=True, init=False)
@@ -124,6 +129,26 @@ class Posting:
             "reason": self.reason,
             "operator_id": self.operator_id,
         }
+
+    def line(self, option: int = 0) -> bytes:
+        """`orjson.dumps(self.fields(), option=option)`: a ledger line (replay's file, the
+        stream's ledger topic), its time given to orjson as a naive UTC time (`as_written`)."""
+        return _DUMPS(
+            {
+                "posting_id": self.posting_id,
+                "member_id": self.member_id,
+                "at": as_written(self.at),
+                "currency": self.currency,
+                "points": self.points,
+                "kind": self.kind,
+                "cause": self.cause,
+                "lot_id": self.lot_id,
+                "draws": self.draws,
+                "reason": self.reason,
+                "operator_id": self.operator_id,
+            },
+            option=option | _NAIVE_UTC,
+        )
 
 
 @dataclass(slots=True, init=False)

@@ -603,8 +603,8 @@ class PartitionRunner:
         for member_id, event in events:
             kind = type(event)
             if kind in _POSTINGS:  # a hold's posting is also a member event
-                posting = event.posting.fields()  # type: ignore[union-attr]
-                self._send(self.names.ledger, member_id.encode(), orjson.dumps(posting), p)
+                line = event.posting.line()  # type: ignore[union-attr]
+                self._send(self.names.ledger, member_id.encode(), line, p)
             if kind in STATUS_EVENTS:
                 record = status_line(event)
                 self._send(self.names.member_events, member_id.encode(), record, p)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from loyalty.calendar import add_months
+from loyalty.calendar import add_months, as_written
 from loyalty.program_status import PeriodKind
 from loyalty.tiers import period_containing
 from tests.unit.core.status_world import status_program
@@ -42,3 +45,22 @@ def test_anniversary_periods_roll_from_the_enrolment_day() -> None:
         date(2025, 2, 28),
         date(2026, 2, 27),
     )
+
+
+@given(
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-3, minutes=-30))]))
+    | st.datetimes()
+)
+def test_a_time_as_written_is_written_as_orjson_writes_the_time_itself(at: datetime) -> None:
+    # The ledger, status lines and digests give orjson `as_written(at)` with OPT_NAIVE_UTC:
+    # the bytes must be those of `at` without it, whatever the zone (or none).
+    assert orjson.dumps([at]) == orjson.dumps([as_written(at)], option=orjson.OPT_NAIVE_UTC)
+    assert as_written(at) is as_written(at)  # remembered for the last time asked
+
+
+def test_as_written_answers_for_the_time_asked_not_an_equal_one() -> None:
+    utc = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    same_moment = datetime(2026, 3, 1, 13, tzinfo=timezone(timedelta(hours=1)))
+    assert as_written(utc) == datetime(2026, 3, 1, 12)
+    assert as_written(same_moment) == "2026-03-01T13:00:00+01:00"  # equal time, other text
+    assert as_written(utc) == datetime(2026, 3, 1, 12)

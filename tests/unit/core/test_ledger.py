@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import UTC, date, timedelta, timezone
 
 import orjson
 import pytest
@@ -186,7 +186,10 @@ _POSTINGS = st.builds(
     Posting,
     posting_id=_TEXT,
     member_id=_TEXT,
-    at=st.datetimes(timezones=st.just(UTC)),
+    # UTC (every time in the core), another offset, or none: `Posting.line` writes each as
+    # orjson writes it.
+    at=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]))
+    | st.datetimes(),
     currency=_TEXT,
     points=st.integers(-(10**12), 10**12),
     kind=_TEXT,
@@ -204,6 +207,8 @@ def test_a_ledger_line_is_the_posting_as_orjson_writes_the_dataclass(posting: Po
     # class and not there would be missing from the ledger.
     assert list(posting.fields()) == [f.name for f in dataclasses.fields(Posting)]
     assert orjson.dumps(posting.fields()) == orjson.dumps(posting)
+    assert posting.line() == orjson.dumps(posting.fields())
+    assert posting.line(orjson.OPT_APPEND_NEWLINE) == orjson.dumps(posting) + b"\n"
 
 
 _LOTS = st.lists(st.integers(1, 50), min_size=0, max_size=60)
