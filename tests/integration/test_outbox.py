@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from config import Settings
 from streams.outbox import Outbox
 from streams.topic_reader import read_all
+from tests.integration.kafka_admin import create_topic
 
 pytestmark = pytest.mark.integration
 
 
 async def test_a_batch_the_broker_refuses_fails_the_flush(settings: Settings) -> None:
     topic = f"{settings.namespace}.small.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
-    try:
-        # The broker refuses batches over 2 KB on this topic (the producer allows 1 MB).
-        await admin.create_topics(
-            [NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": "2048"})]
-        )
-    finally:
-        await admin.close()
+    # The broker refuses batches over 2 KB on this topic (the producer allows 1 MB).
+    await create_topic(settings.bootstrap_servers, topic, configs={"max.message.bytes": "2048"})
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
     await producer.start()
     try:

@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config import Settings
 from streams.topic_reader import UnstableEnd, end_offsets, read_all, wait_stable
+from tests.integration.kafka_admin import create_topic
 
 pytestmark = pytest.mark.integration
 
 
 async def test_wait_stable_waits_for_an_open_transaction_and_names_it(settings: Settings) -> None:
     topic = f"{settings.namespace}.changelog.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 2, 1)])
-    finally:
-        await admin.close()
+    await create_topic(settings.bootstrap_servers, topic, partitions=2)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         transactional_id=f"{settings.namespace}-writer",
