@@ -32,7 +32,7 @@ from loyalty.calendar import iso_day
 from loyalty.inputs import Clock, Input, MemberInput
 from loyalty.ordering import order_key
 from loyalty.program import Program
-from loyalty.state import MemberState, Posting
+from loyalty.state import MemberState, Posting, as_of_moment, unlocked
 
 _DUMP: Final = orjson.OPT_APPEND_NEWLINE
 # Bound once: compiled, `orjson.dumps` is a module attribute lookup per call (per record).
@@ -82,12 +82,12 @@ class Summary:
 
 
 def member_json(state: MemberState, program: Program) -> dict[str, Any]:
-    today = state.as_of.date()
+    available, pending = unlocked(state, as_of_moment(state).ordinal)
     balances: dict[str, Any] = {
         program.currencies.points: {
             "total": state.balance,
-            "available": state.available(today),
-            "pending": state.pending(today),
+            "available": available,
+            "pending": pending,
         },
     }
     for currency in program.currencies.qualifying:

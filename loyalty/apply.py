@@ -206,7 +206,8 @@ def _held(state: MemberState, event: ev.AccrualHeld) -> None:
 
 
 def _hold_settled(state: MemberState, event: ev.HoldSettled) -> None:
-    state.held = [h for h in state.held if h.hold_id != event.hold_id]
+    settled = event.hold_id  # read once, not per hold (a busy member holds hundreds)
+    state.held = [h for h in state.held if h.hold_id != settled]
 
 
 def _held_credit(state: MemberState, event: ev.HeldCreditAttached) -> None:

@@ -64,8 +64,18 @@ def available_lots(state: MemberState, on: date) -> list[Lot]:
 def reversal_order(state: MemberState, first_lot: str | None) -> list[Lot]:
     """Where a reversal takes points from: the lot its credit went into, then every other lot
     oldest first (pending included); what is still missing becomes debt."""
-    own = [lot for lot in state.lots if lot.lot_id == first_lot]
-    return own + [lot for lot in state.lots if lot.lot_id not in (first_lot, DEBT_LOT)]
+    # One walk, native string comparisons: `not in (first_lot, DEBT_LOT)` was a generic
+    # containment test per lot, and a refund of a busy member's walks hundreds of lots.
+    own: list[Lot] = []
+    rest: list[Lot] = []
+    for lot in state.lots:
+        lot_id = lot.lot_id
+        if first_lot is not None and lot_id == first_lot:
+            own.append(lot)
+        elif lot_id != DEBT_LOT:
+            rest.append(lot)
+    own.extend(rest)
+    return own
 
 
 Draws = tuple[tuple[str, int], ...]

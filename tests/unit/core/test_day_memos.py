@@ -29,9 +29,10 @@ from loyalty.calendar import (
     ordinal_of,
 )
 from loyalty.grading import member_segment, period_key
-from loyalty.lots import lot_id
+from loyalty.lots import lot_id, reversal_order
 from loyalty.program_status import Band, Grading
 from loyalty.state import (
+    DEBT_LOT,
     NO_DAY,
     Hold,
     Lot,
@@ -42,6 +43,7 @@ from loyalty.state import (
     expired_lots,
     first_expiry,
     next_unlock,
+    unlocked,
 )
 from streams.state_codec import decode, encode
 
@@ -156,6 +158,31 @@ def test_a_lot_s_day_ordinals_answer_as_its_dates_do(
             for lot in lots
             if lot.remaining > 0 and lot.expires_on is not None and lot.expires_on <= today
         ]
+        # Available and pending by the lots' ordinals: as by their dates, debt included.
+        again.lots = [Lot(DEBT_LOT, date(2000, 1, 1), date(2000, 1, 1), None, -7), *again.lots]
+        by_dates = (
+            sum(lot.remaining for lot in again.lots if lot.unlock_on <= today),
+            sum(lot.remaining for lot in again.lots if lot.unlock_on > today),
+        )
+        assert unlocked(again, today.toordinal()) == by_dates
+        assert (again.available(today), again.pending(today)) == by_dates
+
+
+@given(
+    st.lists(st.sampled_from(["L1", "L2", "L3", DEBT_LOT]), max_size=12),
+    st.sampled_from([None, "L1", "L2", "L9", DEBT_LOT]),
+)
+def test_a_reversal_takes_its_own_lot_first_then_the_others_oldest_first(
+    ids: list[str], first_lot: str | None
+) -> None:
+    """`reversal_order` is its definition: the lots with the credit's lot id, then every
+    other lot but the debt lot, each in state order."""
+    state = MemberState("M1", date(2000, 1, 1), "blue", datetime(2026, 1, 1, tzinfo=UTC))
+    day = date(2026, 1, 1)
+    state.lots = [Lot(lot_id, day, day, None, n) for n, lot_id in enumerate(ids)]
+    own = [lot for lot in state.lots if lot.lot_id == first_lot]
+    rest = [lot for lot in state.lots if lot.lot_id not in (first_lot, DEBT_LOT)]
+    assert reversal_order(state, first_lot) == own + rest
 
 
 @given(_days, st.integers(-30, 30), _days, st.one_of(st.none(), _days))
