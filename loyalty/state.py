@@ -114,8 +114,8 @@ class Posting:
     def fields(self) -> dict[str, object]:
         """The fields in declaration order: what orjson writes for the dataclass, built here
         because orjson reads a compiled (slotted) dataclass field by field through its
-        descriptors. A ledger line per posting, in replay and the stream (writing the 100k
-        bench's outputs: 0.71-0.81 s before, 0.58-0.64 s after; docs/performance.md)."""
+        descriptors (writing the 100k bench's outputs: 0.71-0.81 s before, 0.58-0.64 s after;
+        docs/performance.md). A ledger line is these fields written (`line`)."""
         return self._fields(self.at)
 
     def line(self, option: int = 0) -> bytes:
