@@ -111,9 +111,10 @@ def status_record(event: ev.DomainEvent) -> dict[str, Any] | None:
 
 
 def status_line(event: ev.DomainEvent, option: int = 0) -> bytes:
-    """`orjson.dumps(status_record(event), option=option)` for a status event, with a UTC time
-    left for orjson to write (the same text as `utc_text`'s, written once, not formatted,
-    decoded and copied first). tests/unit/edge/test_member_events.py holds the two equal."""
+    """`orjson.dumps(status_record(event), option=option)` for a status event, its time left
+    for orjson to write as `as_written` gives it (the same text as `utc_text`'s, written once,
+    not formatted, decoded and copied first). tests/unit/edge/test_member_events.py holds the
+    two equal."""
     change: Any = event
     written = as_written(change.at)
     return _DUMPS(
